@@ -1,0 +1,92 @@
+import type { ClockVerdict, ErrorFacts } from "./types.js";
+
+/**
+ * Classification as data: which error codes say the clock was wrong, which say it might have
+ * been, and which never are. Names are the providers' own, compared exactly.
+ */
+
+/** The server itself said the request time was out of its window. */
+export const DEFINITE_SKEW_CODES: ReadonlySet<string> = new Set([
+  "RequestTimeTooSkewed",
+  "RequestExpired",
+  "RequestInTheFuture",
+  "RequestTimeTooSkewedException",
+]);
+
+/** A signature mismatch: the signing time may be the culprit, or the key, or the request. */
+export const POSSIBLE_SKEW_CODES: ReadonlySet<string> = new Set([
+  "SignatureDoesNotMatch",
+  "InvalidSignatureException",
+  "AuthFailure",
+  "AuthenticationFailed",
+  "InvalidSignature",
+  "ExpiredToken",
+]);
+
+/** Codes the clock never causes: resending them is futile whatever the offset. */
+export const NEVER_CLOCK_CODES: ReadonlySet<string> = new Set([
+  "NoSuchKey",
+  "NoSuchBucket",
+  "NotFound",
+  "BlobNotFound",
+  "ContainerNotFound",
+  "InvalidAccessKeyId",
+  "AuthorizationPermissionMismatch",
+  "AuthorizationFailure",
+  "InsufficientAccountPermissions",
+  "AccountIsDisabled",
+]);
+
+/** Azure's AuthenticationErrorDetail and OAuth error_description phrases that name the clock. */
+const TIME_COMPLAINTS: readonly RegExp[] = [
+  /request date header too old/i,
+  /request date header.*not yet valid/i,
+  /in a reasonable timeframe/i,
+  /iat and exp/i,
+  /token used too (?:early|late)/i,
+  /jwt.*(?:expired|not yet valid|issued in the future)/i,
+];
+
+/** A presigned URL, SAS or signed URL outside its validity window. */
+const PRESIGNED_COMPLAINTS: readonly RegExp[] = [
+  /request has expired/i,
+  /signature not valid in the specified time frame/i,
+  /signed expiry time .* must be after signed start time/i,
+  /request is not yet valid/i,
+  /expired token/i,
+];
+
+/** Default upper bound of the skew servers tolerate, when they do not say (S3: 15 minutes). */
+export const DEFAULT_SERVER_WINDOW_MS = 15 * 60_000;
+
+/** Whether an error body's own words blame the request's time. */
+export function hasTimeComplaint(facts: ErrorFacts): boolean {
+  const text = `${facts.message ?? ""}\n${facts.detail ?? ""}`;
+  return TIME_COMPLAINTS.some((re) => re.test(text));
+}
+
+/** Whether a failure is a presigned URL / SAS / signed URL used outside its validity window. */
+export function isPresignedExpiry(facts: ErrorFacts): boolean {
+  if (facts.expiresSeconds !== undefined || facts.expiresAtMs !== undefined) return true;
+  const text = `${facts.message ?? ""}\n${facts.detail ?? ""}`;
+  return PRESIGNED_COMPLAINTS.some((re) => re.test(text));
+}
+
+/**
+ * How sure we are that a failed response was caused by the clock, from its status and facts
+ * alone (the estimate decides later whether the clock was actually off).
+ */
+export function classifyClockVerdict(status: number, facts: ErrorFacts): ClockVerdict {
+  if (status === 404) return "none";
+  const code = facts.code;
+  if (code !== undefined && NEVER_CLOCK_CODES.has(code)) return "none";
+  if (code !== undefined && DEFINITE_SKEW_CODES.has(code)) return "definite";
+  if (hasTimeComplaint(facts)) return "definite";
+  if (isPresignedExpiry(facts)) return "definite";
+  if (code === "invalid_grant") return "possible";
+  if (code !== undefined && POSSIBLE_SKEW_CODES.has(code)) return "possible";
+  // A policy denial names itself; a bare 403 with nothing to read may be a signature failure.
+  if (code === "AccessDenied" || code === "Forbidden" || code === "forbidden") return "none";
+  if ((status === 403 || status === 401) && code === undefined) return "possible";
+  return "none";
+}

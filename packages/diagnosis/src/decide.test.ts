@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { type DecideInput, decide, formatMs } from "./decide.js";
+import type { OffsetEstimate } from "./types.js";
+
+const MIN = 60_000;
+
+function estimate(offsetMs: number, halfWidthMs = 600): OffsetEstimate {
+  return {
+    offsetMs,
+    lowMs: offsetMs - halfWidthMs,
+    highMs: offsetMs + halfWidthMs,
+    samples: 1,
+    updatedAt: 0,
+  };
+}
+
+function input(over: Partial<DecideInput>): DecideInput {
+  return {
+    status: 403,
+    verdict: "definite",
+    presignedExpiry: false,
+    usedOffsetMs: 0,
+    estimate: estimate(15 * MIN),
+    estimateTrusted: true,
+    alreadyResent: false,
+    replayable: true,
+    resendAllowed: true,
+    ...over,
+  };
+}
+
+describe("decide", () => {
+  it("resends a definite skew failure at once with the estimate's offset", () => {
+    const d = decide(input({}));
+    expect(d).toMatchObject({
+      action: "resend",
+      offsetMs: 15 * MIN,
+      skewMs: 15 * MIN,
+      verdict: "definite",
+    });
+    expect(d.why).toContain("+15m 0s");
+  });
+
+  it("resends a possible failure only at or above the threshold", () => {
+    expect(decide(input({ verdict: "possible", estimate: estimate(3 * MIN) })).action).toBe(
+      "resend",
+    );
+    const small = decide(input({ verdict: "possible", estimate: estimate(30_000) }));
+    expect(small).toMatchObject({ action: "return", skipReason: "not-clock" });
+    const custom = decide(input({ verdict: "possible", estimate: estimate(3 * MIN) }), {
+      possibleSkewThresholdMs: 4 * MIN,
+    });
+    expect(custom).toMatchObject({ action: "return", skipReason: "not-clock" });
+  });
+
+  it("never resends what the clock cannot cause", () => {
+    expect(decide(input({ status: 404, verdict: "none" }))).toEqual({
+      action: "return",
+      verdict: "none",
+      why: "not found: the clock cannot cause it",
+    });
+    expect(decide(input({ verdict: "none" }))).toMatchObject({
+      action: "return",
+      skipReason: "not-clock",
+    });
+  });
+
+  it("does not resend when the request was already signed on the server's clock", () => {
+    const d = decide(input({ verdict: "possible", usedOffsetMs: 15 * MIN + 100 }));
+    expect(d).toMatchObject({ action: "return", skipReason: "not-clock" });
+  });
+
+  it("names why a clock failure was not resent", () => {
+    expect(decide(input({ alreadyResent: true })).skipReason).toBe("already-resent");
+    expect(decide(input({ resendAllowed: false })).skipReason).toBe("resend-disabled");
+    expect(decide(input({ replayable: false })).skipReason).toBe("body-not-replayable");
+    const { estimate: _, ...noEstimate } = input({});
+    expect(decide(noEstimate).skipReason).toBe("evidence-untrusted");
+    expect(decide(input({ usedOffsetMs: 15 * MIN, estimateTrusted: false })).skipReason).toBe(
+      "evidence-untrusted",
+    );
+  });
+
+  it("leaves presigned URLs to be re-made, never resending them", () => {
+    const d = decide(input({ presignedExpiry: true }));
+    expect(d.action).toBe("return");
+    expect(d.skipReason).toBeUndefined();
+    expect(d.why).toMatch(/presigned/);
+  });
+
+  it("returns successes untouched", () => {
+    expect(decide(input({ status: 200 })).action).toBe("return");
+  });
+});
+
+describe("formatMs", () => {
+  it("reads like a person writes a skew", () => {
+    expect(formatMs(-15 * MIN - 300)).toBe("-15m 0.3s");
+    expect(formatMs(2_500)).toBe("+2.5s");
+    expect(formatMs(3_600_000 + 2 * MIN)).toBe("+1h 2m 0s");
+  });
+});

@@ -1,0 +1,33 @@
+/**
+ * The error skewguard throws for what an adapter cannot do. Stable `code`s; a registered
+ * symbol brand instead of `instanceof`, so an error from another copy or realm is recognised.
+ */
+
+export type SkewguardErrorCode =
+  | "SKEWGUARD_INVALID_OPTION" // an option out of range or of the wrong type
+  | "SKEWGUARD_UNSUPPORTED_CLIENT" // the client is not one the adapter can wrap
+  | "SKEWGUARD_PROBE_FAILED" // the server's clock could not be read to sign a URL
+  | "SKEWGUARD_SIGNING_FAILED"; // the signer could not produce a signature
+
+const BRAND = Symbol.for("skewguard.error");
+
+export class SkewguardError extends Error {
+  readonly code: SkewguardErrorCode;
+  readonly [BRAND] = true;
+
+  constructor(code: SkewguardErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "SkewguardError";
+    this.code = code;
+  }
+}
+
+/** True for any skewguard error, from this copy of the package or another. */
+export function isSkewguardError(value: unknown): value is SkewguardError {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[BRAND] === true &&
+    typeof (value as { code?: unknown }).code === "string"
+  );
+}

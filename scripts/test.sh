@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite: the README's second quick-start command (`npm test`) and CI run this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PNPM="npx -y pnpm@10"
+$PNPM install --frozen-lockfile
+$PNPM exec biome check .
+$PNPM exec tsc -p tsconfig.json
+$PNPM -r --filter "./packages/*" run build
+node scripts/check-packages.mjs
+$PNPM exec vitest run
