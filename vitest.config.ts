@@ -14,6 +14,7 @@ export default defineConfig({
       "@skewguard/azure-blob": pkg("azure-blob"),
       "@skewguard/gcs": pkg("gcs"),
       "@skewguard/cli": pkg("cli"),
+      "@skewguard/otel": pkg("otel"),
     },
   },
   test: {

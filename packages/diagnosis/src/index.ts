@@ -64,6 +64,12 @@ export type { Logger, EventSink, EventSinkOptions } from "./emitter.js";
 export { redact, redactString, REDACTED } from "./redact.js";
 export { SkewguardError, isSkewguardError } from "./errors.js";
 export type { SkewguardErrorCode } from "./errors.js";
+export { parseHttpDate } from "./http-date.js";
+export { parseS3ErrorXml, s3FieldsToFacts } from "./parse-s3.js";
+export { parseGcsErrorJson } from "./parse-gcs.js";
+export { parseAzureErrorXml, parseAzureAuthenticationDetail } from "./parse-azure.js";
+export { readEvidence, readCapped, DEFAULT_BODY_CAP_BYTES } from "./evidence.js";
+export type { ResponseEvidence } from "./evidence.js";
 export { SkewRecovery, RECOVERY_DEFAULTS } from "./recovery.js";
 export type { RecoveryOptions, AttemptResult, AttemptContext } from "./recovery.js";
 export type {

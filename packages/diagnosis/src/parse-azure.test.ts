@@ -128,6 +128,13 @@ describe("parseAzureAuthenticationDetail", () => {
     expect(facts.expiresAtMs).toBe(at("2026-11-23T09:00:00Z"));
   });
 
+  it("stays fast on a detail built to make patterns backtrack", () => {
+    const hostile = "Start [Current [Expiry [Signed expiry time [".repeat(1500);
+    const started = performance.now();
+    expect(parseAzureAuthenticationDetail(hostile)).toEqual({ detail: hostile.slice(0, 65536) });
+    expect(performance.now() - started).toBeLessThan(200);
+  });
+
   it("yields nothing for an empty detail", () => {
     expect(parseAzureAuthenticationDetail("")).toEqual({});
   });

@@ -50,15 +50,19 @@ export function readAzureAuthenticationDetail(detail: string): ParsedErrorBody {
   const text = readCapped(detail);
   const facts: ErrorFacts = {};
   setFact(facts, "detail", nonEmpty(text));
-  setFact(facts, "requestTimeMs", dateIn(text, /Request date header too (?:old|new): '([^']*)'/));
-  setFact(facts, "expiresAtMs", dateIn(text, /Signed expiry time \[([^\]]*)\]/));
-  setFact(facts, "startsAtMs", dateIn(text, /signed start time \[([^\]]*)\]/));
-  setFact(facts, "startsAtMs", dateIn(text, /\bStart \[([^\]]*)\]/));
-  setFact(facts, "expiresAtMs", dateIn(text, /\bExpiry \[([^\]]*)\]/));
+  setFact(
+    facts,
+    "requestTimeMs",
+    dateIn(text, /Request date header too (?:old|new): '([^']{0,64})'/),
+  );
+  setFact(facts, "expiresAtMs", dateIn(text, /Signed expiry time \[([^\]]{0,64})\]/));
+  setFact(facts, "startsAtMs", dateIn(text, /signed start time \[([^\]]{0,64})\]/));
+  setFact(facts, "startsAtMs", dateIn(text, /\bStart \[([^\]]{0,64})\]/));
+  setFact(facts, "expiresAtMs", dateIn(text, /\bExpiry \[([^\]]{0,64})\]/));
   const mac = readMacMismatch(text);
   setFact(facts, "signatureProvided", mac.signature);
   setFact(facts, "stringToSign", mac.stringToSign);
-  const current = dateIn(text, /\bCurrent \[([^\]]*)\]/);
+  const current = dateIn(text, /\bCurrent \[([^\]]{0,64})\]/);
   if (current === undefined) return { facts };
   facts.serverTimeMs = current;
   return { facts, serverTimeResolutionMs: 1000 };
@@ -71,11 +75,11 @@ export function parseAzureAuthenticationDetail(detail: string): ErrorFacts {
 
 /** The value of a `Name:value` line; real Azure separates lines with "\n", some renderings with spaces. */
 function messageLine(message: string, name: string): string | undefined {
-  const match = new RegExp(`(?:^|\\s)${name}:(\\S+)`).exec(message);
+  const match = new RegExp(`(?:^|\\s)${name}:(\\S{1,64})`).exec(message);
   return match?.[1];
 }
 
-/** The HTTP-date captured by `pattern`'s first group. */
+/** The HTTP-date captured by `pattern`'s first group (bounded: a date is short, and unbounded groups go quadratic on hostile text). */
 function dateIn(text: string, pattern: RegExp): number | undefined {
   return parseHttpDate(pattern.exec(text)?.[1]);
 }

@@ -83,7 +83,7 @@ function readRequestTime(value: string | undefined): number | undefined {
 
 /** GCS states a signed URL's expiry only in prose: "Request signature expired at: <ISO>". */
 function gcsExpiredAt(detail: string | undefined): number | undefined {
-  const match = detail === undefined ? null : /expired at: (\S+?)\.?$/m.exec(detail);
+  const match = detail === undefined ? null : /expired at: (\S{1,64}?)\.?$/m.exec(detail);
   return parseIsoTime(match?.[1])?.ms;
 }
 
