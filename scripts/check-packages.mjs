@@ -14,7 +14,7 @@ for (const dir of readdirSync(packagesDir)) {
   const manifest = JSON.parse(readFileSync(join(folder, "package.json"), "utf8"));
   if (manifest.private) continue;
   for (const [tool, args] of [
-    ["publint", ["--strict", folder]],
+    ["publint", ["--strict", "--pack", "npm", folder]],
     ["attw", ["--pack", folder, "--profile", "node16", "--format", "table-flipped"]],
   ]) {
     try {

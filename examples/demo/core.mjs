@@ -29,7 +29,9 @@ function exchange(clock, rttMs) {
 export function learnOffset(print) {
   const clock = fakeClock(Date.parse("2026-11-23T10:00:00.000Z"));
   const recovery = new SkewRecovery("s3", { clock, offsets: new OffsetStore({ clock }) });
-  print(`A server ${formatMs(SERVER_AHEAD_MS)} ahead; each response carries a whole-second Date header.`);
+  print(
+    `A server ${formatMs(SERVER_AHEAD_MS)} ahead; each response carries a whole-second Date header.`,
+  );
   for (let i = 1; i <= 8; i++) {
     const estimate = recovery.sample(exchange(clock, 30));
     const width = estimate.highMs - estimate.lowMs;

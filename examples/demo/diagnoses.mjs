@@ -72,13 +72,19 @@ export function diagnoseCases(print) {
       status: c.status,
       headers: c.headers,
       body: c.body,
-      signed: { signedAtMs: c.signedAtMs, offsetMs: 0, ...(c.stringToSign ? { stringToSign: c.stringToSign } : {}) },
+      signed: {
+        signedAtMs: c.signedAtMs,
+        offsetMs: 0,
+        ...(c.stringToSign ? { stringToSign: c.stringToSign } : {}),
+      },
       ...(c.presigned ? { presigned: true } : {}),
       ...(c.tokenGrant ? { tokenGrant: true } : {}),
     });
     print(`\n${c.title}`);
     print(`  cause: ${diagnosis.cause} (${diagnosis.confidence})  ${diagnosis.summary}`);
-    const shown = diagnosis.evidence.filter((e) => !["message", "detail"].includes(e.name)).slice(0, 5);
+    const shown = diagnosis.evidence
+      .filter((e) => !["message", "detail"].includes(e.name))
+      .slice(0, 5);
     print(`  evidence: ${shown.map((e) => `${e.name}=${e.value}`).join("  ")}`);
     print(`  first fix: ${diagnosis.fixes[0]}`);
     if (diagnosis.deadEnds[0]) print(`  dead end: ${diagnosis.deadEnds[0]}`);

@@ -33,6 +33,7 @@ const secretInContext = fc.oneof(
     text: `https://b.s3.amazonaws.com/k?X-Amz-Date=20261123T100000Z&X-Amz-Signature=${sig}&x=1`,
   })),
   hex(64).map((sig) => ({ secret: sig, text: `<SignatureProvided>${sig}</SignatureProvided>` })),
+  hex(64).map((sig) => ({ secret: sig, text: `signature ${sig} rejected` })),
   base64Secret(40).map((key) => ({ secret: key, text: `secret ${key} in a message` })),
   base64Secret(85).map((key) => ({
     secret: key,
@@ -93,10 +94,11 @@ describe("redact", () => {
     expect(out).toEqual({ type: "skew.detected", host: "127.0.0.1:9000" });
   });
 
-  it("keeps what a person needs: hosts, ids, times, hex hashes of a string-to-sign, paths", () => {
-    const sts =
-      "AWS4-HMAC-SHA256\n20261123T100000Z\n20261123/us-east-1/s3/aws4_request\n9e0e90d9c76de8fa5b200d8c849cd5b8dc7a3be3951ddb7f6a76b4158342019d";
-    expect(redactString(sts)).toBe(sts);
+  it("keeps what a person needs: hosts, ids, times, the scope of a string-to-sign, paths", () => {
+    const sts = "AWS4-HMAC-SHA256\n20261123T100000Z\n20261123/us-east-1/s3/aws4_request\n";
+    const hash = "9e0e90d9c76de8fa5b200d8c849cd5b8dc7a3be3951ddb7f6a76b4158342019d";
+    // A bare digest cannot be told from a bare signature: it goes too.
+    expect(redactString(sts + hash)).toBe(`${sts}${REDACTED}`);
     for (const keep of [
       "/my-bucket/photos/2026/11/23/IMG_20261123_100000123.jpg",
       "AKIAIOSFODNN7EXAMPLE",

@@ -50,29 +50,41 @@ const ALLOWED_KEYS: ReadonlySet<string> = new Set([
  */
 const SECRET_PATTERNS: readonly [RegExp, string][] = [
   [/-----BEGIN[^-]*PRIVATE KEY-----[\s\S]*?(?:-----END[^-]*PRIVATE KEY-----|$)/g, REDACTED],
-  [/\b(authorization\s*[:=]\s*)("?)[^\n"]*/gi, `$1$2${REDACTED}`],
-  [/\b(Bearer|SharedKey(?:Lite)?|Basic)\s+[^\s,"']+/gi, `$1 ${REDACTED}`],
+  [/(authorization\s*[:=]\s*)("?)[^\n"]*/gi, `$1$2${REDACTED}`],
+  [/(Bearer|SharedKey(?:Lite)?|Basic)\s+[^\s,"']+/gi, `$1 ${REDACTED}`],
   [
-    /\b((?:X-Amz-|X-Goog-)?(?:Signature|Security-Token|Credential-Secret)|sig|signatureProvided|SignatureProvided|access_token|id_token|refresh_token|assertion|client_secret|private_key|AccountKey|SharedAccessSignature|x-amz-security-token|token)(\s*[=:]\s*|"\s*:\s*"|=)[^&\s"'<,;]+/gi,
+    /((?:X-Amz-|X-Goog-)?(?:Signature|Security-Token|Credential-Secret)|sig|signatureProvided|SignatureProvided|access_token|id_token|refresh_token|assertion|client_secret|private_key|AccountKey|SharedAccessSignature|x-amz-security-token|token)(\s*[=:]\s*|"\s*:\s*"|=)[^&\s"'<,;]+/gi,
     `$1$2${REDACTED}`,
   ],
   [/<(SignatureProvided|SignatureProvidedBytes)>[^<]*<\/\1>/gi, `<$1>${REDACTED}</$1>`],
   // A JWT: three base64url segments, the first starting with `eyJ` ('{"').
-  [/\beyJ[\w-]*\.[\w-]+\.[\w-]*/g, REDACTED],
-  // Long opaque base64 runs (secret keys, account keys, HMACs in base64). Hex digests and
-  // identifiers without mixed case and digits stay readable: hashes in a string-to-sign are
-  // what a person compares, and they are not secret.
-  [
-    /(?<![\w+/])(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*\d)[A-Za-z0-9][A-Za-z0-9+/]{29,}={0,2}/g,
-    REDACTED,
-  ],
+  [/eyJ[\w-]*\.[\w-]+\.[\w-]*/g, REDACTED],
+  // Hex digests of 40+ digits, even glued to other text: a SigV4 signature looks exactly like
+  // a payload hash, so both go; the diagnosis still names which field differed. Patterns do not
+  // anchor on word boundaries: a mangled body may glue a secret to anything.
+  [/[0-9a-fA-F]{40,}/g, REDACTED],
 ];
+
+/**
+ * Long opaque base64 runs (secret keys, account keys, HMACs in base64): a run of 30+ base64
+ * characters mixing upper case, lower case and digits. Hosts, paths, ids and dates, which lack
+ * one of the three or are broken up by `-`, `.`, `_`, stay readable. Checked per run, so the
+ * cost stays linear in the text.
+ */
+const BASE64_RUN = /[A-Za-z0-9+/]{30,}={0,2}/g;
+
+function looksOpaque(run: string): boolean {
+  return /[a-z]/.test(run) && /[A-Z]/.test(run) && /\d/.test(run);
+}
+
+/** Events carry no more text than this per string; longer text is cut before scrubbing. */
+export const MAX_STRING_CHARS = 4096;
 
 /** Scrubs credential shapes from one string. */
 export function redactString(text: string): string {
-  let out = text;
+  let out = text.length > MAX_STRING_CHARS ? `${text.slice(0, MAX_STRING_CHARS)}…` : text;
   for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
-  return out;
+  return out.replace(BASE64_RUN, (run) => (looksOpaque(run) ? REDACTED : run));
 }
 
 /**
