@@ -30,6 +30,13 @@ describe("parseAzureErrorXml", () => {
     expect(parsed.serverTimeResolutionMs).toBe(1);
   });
 
+  it("reads the request time of an x-ms-date ahead of the server", () => {
+    const facts = parseAzureAuthenticationDetail(
+      "Request date header not yet valid: 'Mon, 23 Nov 2026 10:20:00 GMT'",
+    );
+    expect(facts.requestTimeMs).toBe(at("2026-11-23T10:20:00Z"));
+  });
+
   it("reads a SAS time frame: start, expiry, and the server time (Time: wins over Current)", () => {
     const parsed = readAzureErrorXml(AZURE_SAS_TIME_FRAME);
     expect(parsed.facts).toMatchObject({

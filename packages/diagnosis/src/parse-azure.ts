@@ -53,7 +53,7 @@ export function readAzureAuthenticationDetail(detail: string): ParsedErrorBody {
   setFact(
     facts,
     "requestTimeMs",
-    dateIn(text, /Request date header too (?:old|new): '([^']{0,64})'/),
+    dateIn(text, /Request date header (?:too (?:old|new)|not yet valid): '([^']{0,64})'/),
   );
   setFact(facts, "expiresAtMs", dateIn(text, /Signed expiry time \[([^\]]{0,64})\]/));
   setFact(facts, "startsAtMs", dateIn(text, /signed start time \[([^\]]{0,64})\]/));

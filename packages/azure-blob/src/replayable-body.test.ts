@@ -1,0 +1,58 @@
+import { createHttpHeaders, createPipelineRequest } from "@azure/core-rest-pipeline";
+import { Readable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { toReplayableBody } from "./replayable-body.js";
+
+const request = (body: unknown) =>
+  createPipelineRequest({
+    url: "https://acct.blob.core.windows.net/c/b",
+    method: "PUT",
+    headers: createHttpHeaders(),
+    body: body as never,
+  });
+
+async function readAll(body: unknown): Promise<Buffer> {
+  if (Buffer.isBuffer(body)) return body;
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+describe("toReplayableBody", () => {
+  it("replays strings, bytes and stream factories as they are", async () => {
+    for (const body of ["text", Buffer.from("bytes"), () => Readable.from(["x"]), undefined]) {
+      const req = request(body);
+      const replay = await toReplayableBody(req, 10);
+      expect(replay.replayable).toBe(true);
+      replay.prepare(req);
+      expect(req.body).toBe(body);
+    }
+  });
+
+  it("buffers a stream that ends within the cap, so both attempts send the same bytes", async () => {
+    const req = request(Readable.from([Buffer.from("abc"), Buffer.from("def")]));
+    const replay = await toReplayableBody(req, 6);
+    expect(replay.replayable).toBe(true);
+    replay.prepare(req);
+    expect((await readAll(req.body)).toString()).toBe("abcdef");
+    replay.prepare(req);
+    expect((await readAll(req.body)).toString()).toBe("abcdef");
+  });
+
+  it("sends a longer stream once, with the bytes read ahead put back in front", async () => {
+    const parts = ["0123", "4567", "89ab", "cdef"].map((s) => Buffer.from(s));
+    const req = request(Readable.from(parts));
+    const replay = await toReplayableBody(req, 5);
+    expect(replay.replayable).toBe(false);
+    replay.prepare(req);
+    expect((await readAll(req.body)).toString()).toBe("0123456789abcdef");
+  });
+
+  it("never holds back a web stream or a multipart body", async () => {
+    const web = new ReadableStream();
+    expect((await toReplayableBody(request(web), 100)).replayable).toBe(false);
+    const multipart = request(undefined);
+    multipart.multipartBody = { parts: [] };
+    expect((await toReplayableBody(multipart, 100)).replayable).toBe(false);
+  });
+});

@@ -1,0 +1,276 @@
+import {
+  Agent,
+  type IncomingMessage,
+  type ServerResponse,
+  createServer,
+  request as httpRequest,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  type AzureErrorResponse,
+  authenticationFailed,
+  azureTime,
+  dateHeaderDetail,
+  macMismatchDetail,
+  sasTimeDetail,
+} from "./azure-errors.js";
+import { serviceStringToSign } from "./azure-string-to-sign.js";
+import { type ServerClock, createServerClock, httpDate } from "./server-clock.js";
+
+/**
+ * A reverse proxy with its own clock in front of Azurite, enforcing what Azurite does not: the
+ * 15-minute window on a SharedKey request's `x-ms-date` (or `Date`) and the `st`/`se` window of a
+ * SAS, both with the service's real 403 shapes. Everything else goes to Azurite, which checks
+ * the signatures themselves; its responses come back stamped with the proxy's clock, and its
+ * bare `AuthorizationFailure` becomes the service's "MAC signature ... string to sign" detail.
+ */
+
+export interface AzureSkewProxyOptions {
+  /** Origin of the Azurite blob endpoint, e.g. `http://127.0.0.1:10000`. */
+  target: string;
+  /**
+   * Proxy clock = real clock + this offset; change it later with `setClockOffset`.
+   * @default 0
+   */
+  clockOffsetMs?: number;
+  /**
+   * How far a SharedKey request's date may be from the proxy's clock (the service's is 15 minutes).
+   * @default 900_000
+   */
+  allowedSkewMs?: number;
+  /**
+   * The account whose canonical resource the MAC detail quotes.
+   * @default "devstoreaccount1"
+   */
+  accountName?: string;
+  /**
+   * The proxy stops by itself after this long without a request; 0 never.
+   * @default 60_000
+   */
+  idleTimeoutMs?: number;
+}
+
+export interface AzureProxyLogEntry {
+  method: string;
+  /** The request path, without the query. */
+  path: string;
+  status: number;
+  /** `x-ms-error-code` of an error response. */
+  code?: string;
+  /** The request carried a SAS (`sig` in the query). */
+  sas: boolean;
+  /** The proxy answered itself (clock check) rather than Azurite. */
+  rejectedByProxy: boolean;
+  /** Real-clock ms when the response was sent. */
+  at: number;
+}
+
+export interface AzureSkewProxy {
+  /** `http://127.0.0.1:<port>`. */
+  readonly origin: string;
+  readonly clock: ServerClock;
+  /** Requests received since start (or the last `resetLog`). */
+  readonly attempts: number;
+  readonly log: readonly AzureProxyLogEntry[];
+  setClockOffset(offsetMs: number): void;
+  resetLog(): void;
+  close(): Promise<void>;
+  /** Resolves when the proxy has stopped, by `close()` or by idling out. */
+  readonly closed: Promise<void>;
+}
+
+const DEFAULT_ALLOWED_SKEW_MS = 15 * 60_000;
+
+export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promise<AzureSkewProxy> {
+  const target = new URL(options.target);
+  const clock = createServerClock(options.clockOffsetMs ?? 0);
+  const allowedSkewMs = options.allowedSkewMs ?? DEFAULT_ALLOWED_SKEW_MS;
+  const accountName = options.accountName ?? "devstoreaccount1";
+  const agent = new Agent({ keepAlive: true });
+  const log: AzureProxyLogEntry[] = [];
+  let attempts = 0;
+
+  const record = (
+    req: IncomingMessage,
+    status: number,
+    code: string | undefined,
+    rejected: boolean,
+  ) => {
+    const url = new URL(req.url ?? "/", "http://proxy.invalid");
+    log.push({
+      method: req.method ?? "GET",
+      path: url.pathname,
+      status,
+      ...(code ? { code } : {}),
+      sas: url.searchParams.has("sig"),
+      rejectedByProxy: rejected,
+      at: Date.now(),
+    });
+  };
+
+  const reject = async (req: IncomingMessage, res: ServerResponse, error: AzureErrorResponse) => {
+    // Read the body first: a client still writing an upload would otherwise see a reset.
+    await drain(req);
+    res.writeHead(error.status, error.headers);
+    res.end(error.body);
+    record(req, error.status, error.headers["x-ms-error-code"], true);
+  };
+
+  const forward = (req: IncomingMessage, res: ServerResponse) => {
+    const upstream = httpRequest(
+      new URL(req.url ?? "/", target),
+      { method: req.method, headers: req.headers, agent },
+      (response) => void relay(req, res, response),
+    );
+    upstream.on("error", () => {
+      if (!res.headersSent) res.writeHead(502, { date: httpDate(clock.now()) });
+      res.end();
+      record(req, 502, undefined, false);
+    });
+    req.pipe(upstream);
+  };
+
+  const relay = async (req: IncomingMessage, res: ServerResponse, response: IncomingMessage) => {
+    const status = response.statusCode ?? 502;
+    const headers = { ...response.headers, date: httpDate(clock.now()) };
+    const code = single(response.headers["x-ms-error-code"]);
+    if (status === 403 && code === "AuthorizationFailure" && isSharedKey(req)) {
+      await drain(response);
+      const detail = macMismatchDetail(
+        signatureOf(req),
+        serviceStringToSign(req.method ?? "GET", req.url ?? "/", req.headers, accountName),
+      );
+      const error = authenticationFailed(clock.now(), detail, req.method ?? "GET");
+      res.writeHead(error.status, error.headers);
+      res.end(error.body);
+      record(req, error.status, error.headers["x-ms-error-code"], false);
+      return;
+    }
+    if (status >= 400 && req.method !== "HEAD") {
+      // Azurite writes its own (real) clock into `Time:`; the proxy's clock is the server's.
+      const body = (await readAll(response)).replace(
+        /Time:\d{4}-\d\d-\d\dT[\d:.]+Z/g,
+        `Time:${azureTime(clock.now())}`,
+      );
+      headers["content-length"] = String(Buffer.byteLength(body));
+      delete headers["transfer-encoding"];
+      res.writeHead(status, headers);
+      res.end(body);
+      record(req, status, code, false);
+      return;
+    }
+    res.writeHead(status, headers);
+    response.pipe(res);
+    res.on("finish", () => record(req, status, code, false));
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    attempts++;
+    armIdle();
+    const error = clockCheck(req, clock.now(), allowedSkewMs);
+    if (error) void reject(req, res, error);
+    else forward(req, res);
+  };
+
+  const server = createServer({ keepAliveTimeout: 5_000 }, handle);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  server.unref();
+  const { port } = server.address() as AddressInfo;
+
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let closing: Promise<void> | undefined;
+  let resolveClosed: () => void = () => {};
+  const closed = new Promise<void>((resolve) => {
+    resolveClosed = resolve;
+  });
+  function armIdle(): void {
+    if (idleTimer) clearTimeout(idleTimer);
+    if (idleTimeoutMs <= 0 || closing) return;
+    idleTimer = setTimeout(() => void close(), idleTimeoutMs);
+    idleTimer.unref();
+  }
+  function close(): Promise<void> {
+    if (closing) return closing;
+    if (idleTimer) clearTimeout(idleTimer);
+    closing = new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+      agent.destroy();
+    }).then(resolveClosed);
+    return closing;
+  }
+  armIdle();
+
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    clock,
+    get attempts() {
+      return attempts;
+    },
+    log,
+    setClockOffset: (offsetMs) => clock.setOffset(offsetMs),
+    resetLog: () => {
+      attempts = 0;
+      log.length = 0;
+    },
+    close,
+    closed,
+  };
+}
+
+/** The service's answer to a request signed outside its time window, or undefined to forward. */
+export function clockCheck(
+  req: Pick<IncomingMessage, "url" | "headers" | "method">,
+  nowMs: number,
+  allowedSkewMs: number,
+): AzureErrorResponse | undefined {
+  const method = req.method ?? "GET";
+  const query = new URL(req.url ?? "/", "http://proxy.invalid").searchParams;
+  if (query.has("sig")) {
+    const start = parseTime(query.get("st"));
+    const expiry = parseTime(query.get("se"));
+    const early = start !== undefined && nowMs < start;
+    const late = expiry !== undefined && nowMs > expiry;
+    if (!early && !late) return undefined;
+    return authenticationFailed(nowMs, sasTimeDetail(start, expiry, nowMs), method);
+  }
+  if (!req.headers.authorization) return undefined;
+  const requestDate = single(req.headers["x-ms-date"]) ?? single(req.headers.date);
+  const signedAt = parseTime(requestDate ?? null);
+  if (requestDate === undefined || signedAt === undefined) return undefined;
+  if (Math.abs(nowMs - signedAt) <= allowedSkewMs) return undefined;
+  return authenticationFailed(nowMs, dateHeaderDetail(requestDate, signedAt < nowMs), method);
+}
+
+function parseTime(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function isSharedKey(req: IncomingMessage): boolean {
+  return /^SharedKey(Lite)? /i.test(req.headers.authorization ?? "");
+}
+
+/** The signature part of `SharedKey account:signature`, as the service quotes it back. */
+function signatureOf(req: IncomingMessage): string {
+  const value = req.headers.authorization ?? "";
+  return value.slice(value.indexOf(":") + 1);
+}
+
+async function readAll(stream: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function drain(stream: IncomingMessage): Promise<void> {
+  for await (const _ of stream) {
+    // discard
+  }
+}
