@@ -120,13 +120,15 @@ function whyNotClock(status: number): string {
 
 /** `-15m 0.3s`, `+2.5s`: how people read a skew. */
 export function formatMs(ms: number): string {
-  const sign = ms < 0 ? "-" : "+";
+  // Below 50 ms the sign is noise and "-0.0s" reads like a bug.
+  const sign = ms <= -50 ? "-" : "+";
   let rest = Math.abs(ms);
   const hours = Math.floor(rest / 3_600_000);
   rest -= hours * 3_600_000;
   const minutes = Math.floor(rest / 60_000);
   rest -= minutes * 60_000;
-  const seconds = (rest / 1000).toFixed(rest % 1000 === 0 ? 0 : 1);
+  const tenths = Math.round(rest / 100);
+  const seconds = tenths % 10 === 0 ? String(tenths / 10) : (tenths / 10).toFixed(1);
   const parts = [hours ? `${hours}h` : "", minutes ? `${minutes}m` : "", `${seconds}s`];
   return sign + parts.filter(Boolean).join(" ");
 }

@@ -1,0 +1,242 @@
+// Production logging: skewguard's events as pino JSON lines and as OpenTelemetry span events
+// and metrics, from one SkewRecovery per provider. `index.mjs` runs this; the test suite runs it
+// with its own log stream and checks that no planted secret comes out.
+import { context, metrics, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from "@opentelemetry/sdk-metrics";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
+import { OffsetStore, SkewRecovery } from "@skewguard/diagnosis";
+import { createOtelEventHandler } from "@skewguard/otel";
+import pino from "pino";
+import {
+  ACCESS_KEY_ID,
+  PLANTED_SECRETS,
+  SENT_AUTHORIZATION,
+  azureDateTooOld,
+  azureSasExpired,
+  fakeWorld,
+  s3MismatchEchoingAuthorization,
+  s3TooSkewed,
+} from "./observations.mjs";
+
+export { PLANTED_SECRETS, ACCESS_KEY_ID };
+
+const MIN = 60_000;
+const S3_HOST = "reports.s3.eu-west-1.amazonaws.com:443";
+const STAGING_HOST = "staging-reports.s3.eu-west-1.amazonaws.com:443";
+const AZURE_HOST = "reportsacct.blob.core.windows.net:443";
+
+/**
+ * The app's own log policy, applied by pino on top of skewguard's redactor: request
+ * credentials never, and access key ids masked (skewguard keeps them, since a key from the
+ * wrong environment is a common cause, but some policies forbid logging them).
+ */
+const PINO_REDACT = {
+  paths: ["req.headers.authorization", "req.headers.cookie", "skewguard.diagnosis.evidence[*]"],
+  censor: (value) => {
+    if (value && typeof value === "object" && value.name === "accessKeyId") {
+      return { ...value, value: `${String(value.value).slice(0, 4)}****` };
+    }
+    return typeof value === "string" ? "[app-redacted]" : value;
+  },
+};
+
+/**
+ * Runs the scenarios. `destination` receives pino's JSON lines; `print` the OpenTelemetry
+ * summary and headings.
+ */
+export async function runProductionLogging({
+  destination = process.stdout,
+  print = (line) => process.stdout.write(`${line}\n`),
+} = {}) {
+  const logger = pino(
+    { level: "debug", base: { service: "reports-api" }, redact: PINO_REDACT },
+    destination,
+  );
+  const otel = startOpenTelemetry();
+  try {
+    // The same events go to both: pino through `logger`, OpenTelemetry through `onEvent`.
+    const options = {
+      logger: logger.child({ component: "skewguard" }),
+      onEvent: createOtelEventHandler(),
+    };
+    const tracer = trace.getTracer("reports-api");
+    print("== skewguard events as pino JSON lines (log destination) ==");
+    s3Scenarios(tracer, logger, options);
+    azureScenarios(tracer, options);
+    print("\n== the same events in OpenTelemetry ==");
+    await printTelemetry(otel, print);
+  } finally {
+    await otel.shutdown();
+  }
+}
+
+/** S3, a clock 15 minutes behind: a PUT heals itself; a GET signed with the wrong key cannot. */
+function s3Scenarios(tracer, logger, options) {
+  const world = fakeWorld(15 * MIN);
+  const recovery = engine("s3", world, options);
+  const put = { provider: "s3", host: S3_HOST, operation: "PutObject" };
+
+  tracer.startActiveSpan("PUT /reports/q4.csv", (span) => {
+    const first = world.exchange(recovery, { ...put, status: 403, body: s3TooSkewed });
+    const { decision } = recovery.observe(first, { replayable: true, resendAllowed: true });
+    if (decision.action === "resend") {
+      const resent = world.exchange(recovery, { ...put, status: 200, resent: true });
+      recovery.recovered(resent, 2, first.sentAt);
+    }
+    span.end();
+  });
+
+  // Another bucket, so nothing is learned yet: the resend runs on the corrected clock and
+  // fails the same way, which clears the clock and names the key.
+  world.advance(5_000);
+  tracer.startActiveSpan("GET /staging/q3.csv", (span) => {
+    const get = { provider: "s3", host: STAGING_HOST, operation: "GetObject" };
+    const first = world.exchange(recovery, { ...get, status: 403, body: s3TooSkewed });
+    recovery.observe(first, { replayable: true, resendAllowed: true });
+    const failed = world.exchange(recovery, {
+      ...get,
+      status: 403,
+      body: s3MismatchEchoingAuthorization,
+      resent: true,
+    });
+    recovery.observe(failed, { replayable: true, resendAllowed: true });
+    // The app's own error log: pino's redact paths keep the header it sent out.
+    const req = {
+      method: "GET",
+      url: "/staging/q3.csv",
+      headers: { authorization: SENT_AUTHORIZATION },
+    };
+    logger.error({ req }, "download failed");
+    span.end();
+  });
+}
+
+/** Azure, a clock 20 minutes behind: a streamed upload cannot be resent; an old SAS expired. */
+function azureScenarios(tracer, options) {
+  const world = fakeWorld(20 * MIN);
+  const recovery = engine("azure", world, options);
+  const sasSignedAt = world.clock.now();
+  world.advance(2_000);
+
+  tracer.startActiveSpan("upload stream", (span) => {
+    const failed = world.exchange(recovery, {
+      provider: "azure",
+      host: AZURE_HOST,
+      operation: "BlockBlobUpload",
+      status: 403,
+      headers: { "x-ms-request-id": "b0e5c2f4-601e-0070-1a2b-3c4d5e000000" },
+      body: azureDateTooOld,
+    });
+    recovery.observe(failed, { replayable: false, resendAllowed: true });
+    span.end();
+  });
+
+  tracer.startActiveSpan("GET shared link", (span) => {
+    const failed = world.exchange(recovery, {
+      provider: "azure",
+      host: AZURE_HOST,
+      operation: "GetBlob",
+      status: 403,
+      presigned: true,
+      // Made earlier on the uncorrected local clock (valid from -5 to +10 minutes), and cached.
+      signed: { offsetMs: 0, signedAtMs: sasSignedAt, expiresAtMs: sasSignedAt + 10 * MIN },
+      body: (_signedAt, serverMs) => azureSasExpired(sasSignedAt, serverMs),
+    });
+    recovery.observe(failed, { replayable: true, resendAllowed: true });
+    span.end();
+  });
+}
+
+function engine(provider, world, options) {
+  // Its own offset store, so the run does not depend on what else the process learned.
+  const offsets = new OffsetStore({ clock: world.clock });
+  return new SkewRecovery(provider, { ...options, clock: world.clock, offsets });
+}
+
+/** The OpenTelemetry SDK as an app would register it, with in-memory exporters to print. */
+function startOpenTelemetry() {
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  const spans = new InMemorySpanExporter();
+  const tracerProvider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(spans)],
+  });
+  trace.setGlobalTracerProvider(tracerProvider);
+  const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const meterProvider = new MeterProvider({
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: metricExporter,
+        exportIntervalMillis: 60_000,
+      }),
+    ],
+  });
+  metrics.setGlobalMeterProvider(meterProvider);
+  return {
+    spans,
+    metricExporter,
+    meterProvider,
+    async shutdown() {
+      await meterProvider.shutdown();
+      await tracerProvider.shutdown();
+      // Leave the process as it was, so a test can run this again.
+      trace.disable();
+      metrics.disable();
+      context.disable();
+    },
+  };
+}
+
+/** What the printout shows of each span event; the rest is counted, not printed. */
+const SHOWN = [
+  "skewguard.provider",
+  "skewguard.offset_ms",
+  "skewguard.skew_ms",
+  "skewguard.attempts",
+  "skewguard.reason",
+  "skewguard.cause",
+  "skewguard.evidence.detail",
+];
+
+async function printTelemetry({ spans, metricExporter, meterProvider }, print) {
+  for (const span of spans.getFinishedSpans()) {
+    print(`span "${span.name}"`);
+    for (const event of span.events) {
+      const attributes = event.attributes ?? {};
+      const shown = Object.entries(attributes).filter(([key]) => SHOWN.includes(key));
+      const more = Object.keys(attributes).length - shown.length;
+      print(`  event ${event.name} ${formatAttributes(shown, " ")} (+${more} more)`);
+    }
+  }
+  await meterProvider.forceFlush();
+  const last = metricExporter.getMetrics().at(-1);
+  for (const scope of last?.scopeMetrics ?? []) {
+    for (const metric of scope.metrics) {
+      const { name, unit } = metric.descriptor;
+      for (const point of metric.dataPoints) {
+        const value =
+          typeof point.value === "number"
+            ? point.value
+            : `count=${point.value.count} sum=${Math.round(point.value.sum)}${unit}`;
+        print(
+          `metric ${name}{${formatAttributes(Object.entries(point.attributes), ",")}} ${value}`,
+        );
+      }
+    }
+  }
+}
+
+function formatAttributes(entries, separator) {
+  const show = (value) => (typeof value === "number" ? Math.round(value) : value);
+  return entries.map(([key, value]) => `${key}=${JSON.stringify(show(value))}`).join(separator);
+}

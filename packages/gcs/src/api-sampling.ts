@@ -1,0 +1,91 @@
+import type { SkewRecovery } from "@skewguard/diagnosis";
+import { GCS_DEFAULTS } from "./constants.js";
+import { hostOf, toHeaderMap } from "./headers.js";
+
+/** Hosts whose last sample time is kept; a client talks to one or two. */
+const MAX_HOSTS = 64;
+
+type Callback = (error: unknown, ...results: unknown[]) => void;
+
+/** `Storage#makeAuthenticatedRequest`: callback, stream, or `onAuthenticated` form. */
+export type MakeAuthenticatedRequest = ((
+  reqOpts: { uri?: unknown; url?: unknown },
+  optionsOrCallback?: unknown,
+) => unknown) &
+  Record<string, unknown>;
+
+interface ResponseLike {
+  statusCode?: unknown;
+  headers?: unknown;
+}
+
+interface EmitterLike {
+  on(event: string, listener: (value: unknown) => void): unknown;
+}
+
+/**
+ * Reads the server's clock from the JSON API responses of a `Storage`. These do not pass
+ * through gaxios: the library sends them with teeny-request from `makeAuthenticatedRequest`,
+ * which every bucket and file request goes through, so that is where they are seen. The send
+ * time is taken before authorisation, so a first request's interval includes its token grant:
+ * wider, never wrong. Successes are sampled at most once per `sampleEveryMs` per host (a
+ * clock step still shows within that); every failure is sampled.
+ */
+export function sampleApiResponses(
+  storage: { makeAuthenticatedRequest: MakeAuthenticatedRequest },
+  recovery: SkewRecovery,
+): void {
+  const original = storage.makeAuthenticatedRequest;
+  const lastSampled = new Map<string, number>();
+  const learn = (reqOpts: { uri?: unknown; url?: unknown }, sentAt: number, response: unknown) => {
+    const host = hostOf(reqOpts.uri ?? reqOpts.url);
+    const res = response as ResponseLike | undefined;
+    // teeny-request's responses carry `statusCode`; a token grant's gaxios response, handed
+    // over when authorisation failed, does not, and belongs to another endpoint.
+    const status = res?.statusCode;
+    if (host === undefined || !res?.headers || typeof status !== "number") return;
+    const receivedAt = recovery.clock.now();
+    if (
+      status < 400 &&
+      receivedAt - (lastSampled.get(host) ?? -Infinity) < GCS_DEFAULTS.sampleEveryMs
+    ) {
+      return;
+    }
+    if (!lastSampled.has(host) && lastSampled.size >= MAX_HOSTS) lastSampled.clear();
+    lastSampled.set(host, receivedAt);
+    recovery.sample({
+      provider: "gcs",
+      host,
+      operation: "api.request",
+      sentAt,
+      receivedAt,
+      status,
+      headers: toHeaderMap(res.headers),
+    });
+  };
+
+  const wrapped = function (
+    this: unknown,
+    reqOpts: { uri?: unknown; url?: unknown },
+    optionsOrCallback?: unknown,
+  ): unknown {
+    const sentAt = recovery.clock.now();
+    if (typeof optionsOrCallback === "function") {
+      const callback = optionsOrCallback as Callback;
+      return original.call(this, reqOpts, (error: unknown, ...results: unknown[]) => {
+        learn(reqOpts, sentAt, results[1] ?? (error as { response?: unknown } | null)?.response);
+        callback(error, ...results);
+      });
+    }
+    const result = original.call(this, reqOpts, optionsOrCallback);
+    // The stream form (downloads) reports its response as an event; `onAuthenticated`
+    // callers send the request themselves and are not seen.
+    if (optionsOrCallback === undefined && typeof (result as EmitterLike)?.on === "function") {
+      (result as EmitterLike).on("response", (response) => learn(reqOpts, sentAt, response));
+    }
+    return result;
+  } as MakeAuthenticatedRequest;
+  // `getCredentials` and `authClient` hang off the function; callers read them there.
+  Object.assign(wrapped, original);
+  storage.makeAuthenticatedRequest = wrapped;
+}

@@ -1,0 +1,123 @@
+import { createSign } from "node:crypto";
+import type { GcsSkewContext } from "./context.js";
+import { serverOffsetMs } from "./probe.js";
+
+/** google-auth-library's `JWTAccess`: makes the self-signed JWT sent to the API as the token. */
+interface JwtAccessLike {
+  getRequestHeaders(...args: unknown[]): unknown;
+}
+
+interface SelfSigningClient {
+  key?: unknown;
+  access?: JwtAccessLike;
+}
+
+interface HeadersLike {
+  get(name: string): string | null;
+}
+
+/** Offsets below this are left alone: not worth an RSA signature per token. */
+const RESTAMP_ABOVE_MS = 1_000;
+
+/**
+ * Self-signed JWT mode (a universe other than googleapis.com, `useJWTAccessWithScope`):
+ * `JWTAccess` stamps the token with `Date.now()` and refuses `iat`/`exp` in additional claims,
+ * so the token it makes is re-stamped on the storage endpoint's clock and re-signed with the
+ * client's key. Nothing else in the token changes. The client creates `access` lazily; the
+ * property is intercepted so that the instance is wrapped when it appears.
+ */
+export function hookSelfSignedJwts(
+  client: object,
+  context: GcsSkewContext,
+  apiEndpoint: string,
+): void {
+  const holder = client as SelfSigningClient;
+  let access: JwtAccessLike | undefined;
+  const adopt = (value: JwtAccessLike | undefined) => {
+    access = value;
+    if (typeof value?.getRequestHeaders === "function")
+      wrapAccess(value, holder, context, apiEndpoint);
+  };
+  adopt(holder.access);
+  Object.defineProperty(client, "access", {
+    configurable: true,
+    enumerable: true,
+    get: () => access,
+    set: adopt,
+  });
+}
+
+function wrapAccess(
+  access: JwtAccessLike,
+  client: SelfSigningClient,
+  context: GcsSkewContext,
+  apiEndpoint: string,
+): void {
+  const original = access.getRequestHeaders.bind(access);
+  let last: { from: string; offsetMs: number; to: string } | undefined;
+  access.getRequestHeaders = async (...args: unknown[]) => {
+    const headers = await original(...args);
+    const token = bearerOf(headers);
+    if (typeof client.key !== "string" || token === undefined) return headers;
+    const offsetMs = await serverOffsetMs(context, apiEndpoint);
+    if (Math.abs(offsetMs) < RESTAMP_ABOVE_MS) return headers;
+    // `JWTAccess` caches its token for most of an hour: so does this, per token and offset.
+    if (last?.from !== token || Math.abs(last.offsetMs - offsetMs) >= RESTAMP_ABOVE_MS) {
+      const serverNow = context.recovery.clock.now() + offsetMs;
+      const to = restamp(token, client.key, serverNow);
+      if (to === undefined) return headers;
+      last = { from: token, offsetMs, to };
+    }
+    return withBearer(headers, last.to);
+  };
+}
+
+/** The same JWT with `iat` at `serverNowMs` and its lifetime kept, signed RS256 again. */
+export function restamp(token: string, key: string, serverNowMs: number): string | undefined {
+  const [header, payload] = token.split(".");
+  if (header === undefined || payload === undefined) return undefined;
+  let claims: Record<string, unknown>;
+  try {
+    claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<
+      string,
+      unknown
+    >;
+  } catch {
+    return undefined;
+  }
+  const lifetime =
+    typeof claims["exp"] === "number" && typeof claims["iat"] === "number"
+      ? claims["exp"] - claims["iat"]
+      : 3600;
+  const iat = Math.floor(serverNowMs / 1000);
+  const body = Buffer.from(JSON.stringify({ ...claims, iat, exp: iat + lifetime })).toString(
+    "base64url",
+  );
+  const signature = createSign("RSA-SHA256").update(`${header}.${body}`).sign(key, "base64url");
+  return `${header}.${body}.${signature}`;
+}
+
+function bearerOf(headers: unknown): string | undefined {
+  let value: unknown;
+  if (typeof (headers as HeadersLike | null)?.get === "function") {
+    value = (headers as HeadersLike).get("authorization");
+  } else if (headers !== null && typeof headers === "object") {
+    const entry = Object.entries(headers).find(([name]) => name.toLowerCase() === "authorization");
+    value = entry?.[1];
+  }
+  return typeof value === "string" ? /^Bearer\s+(\S+)$/i.exec(value)?.[1] : undefined;
+}
+
+/** A copy with the new token: the original object is `JWTAccess`'s cache entry. */
+function withBearer(headers: unknown, token: string): unknown {
+  if (typeof Headers !== "undefined" && headers instanceof Headers) {
+    const copy = new Headers(headers);
+    copy.set("authorization", `Bearer ${token}`);
+    return copy;
+  }
+  const copy: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
+    copy[name] = name.toLowerCase() === "authorization" ? `Bearer ${token}` : value;
+  }
+  return copy;
+}

@@ -1,0 +1,89 @@
+import type { GetSignedUrlConfig } from "@google-cloud/storage";
+import { SIGNED_URL_MESSAGES } from "./constants.js";
+import { signerContextOf } from "./context.js";
+import type { GcsSkewOptions } from "./options.js";
+import { serverOffsetMs } from "./probe.js";
+import { rememberSignedUrl } from "./signed-url-registry.js";
+import { type SignedUrlFile, signedUrlRequest } from "./signed-url-request.js";
+import { signV4Url, V4_MAX_EXPIRES_SECONDS } from "./v4-signer.js";
+
+/** The signing half of google-auth-library's `GoogleAuth`, which `file.storage.authClient` is. */
+export interface SigningAuth {
+  sign(blob: string, endpoint?: string): Promise<string>;
+  getCredentials(): Promise<{ client_email?: string | null | undefined }>;
+}
+
+/** A `File` of `@google-cloud/storage`, as far as signing a URL for it goes. */
+export interface SignableFile extends SignedUrlFile {
+  storage: SignedUrlFile["storage"] & { authClient: SigningAuth };
+  getSignedUrl(config: GetSignedUrlConfig): Promise<[string]>;
+}
+
+/**
+ * `file.getSignedUrl(config)` on the server's clock. Takes the same config and returns the
+ * same `[url]`. The times given (`expires`, `accessibleAt`) are read on the local clock, as
+ * they were computed, and signed on the endpoint's: a URL asked to live ten minutes lives ten
+ * minutes by the server's clock, also when that expiry is already past on the local clock.
+ * The offset is the one learned from the client's responses; with nothing learned yet, one
+ * `HEAD` to the endpoint reads it (see `GcsSkewOptions.probe`).
+ *
+ * V4 only: `version: "v2"` URLs are handed to `file.getSignedUrl` unchanged.
+ * `options` apply when `file.storage` was not passed to `withSkewRecovery`.
+ */
+export async function getSignedUrl(
+  file: SignableFile,
+  config: GetSignedUrlConfig,
+  options: GcsSkewOptions = {},
+): Promise<[string]> {
+  if (config.version === "v2") return file.getSignedUrl(config);
+  const context = signerContextOf(file.storage, options);
+  const window = signingWindow(config, context.recovery.clock.now());
+  const request = signedUrlRequest(file, config);
+  const offsetMs = await serverOffsetMs(context, request.verifier);
+  const auth = file.storage.authClient;
+  const { client_email: clientEmail } = await auth.getCredentials();
+  if (!clientEmail) throw new Error(SIGNED_URL_MESSAGES.noClientEmail);
+  const endpoint =
+    config.signingEndpoint === undefined ? undefined : String(config.signingEndpoint);
+  const signed = await signV4Url({
+    ...request,
+    expiresInSeconds: window.lifetimeSeconds,
+    timestampMs: window.startsAtMs + offsetMs,
+    clientEmail,
+    sign: async (stringToSign) => Buffer.from(await auth.sign(stringToSign, endpoint), "base64"),
+  });
+  rememberSignedUrl(signed, offsetMs);
+  return [signed.url];
+}
+
+/** When the URL starts (local clock, whole seconds) and how long it lives. */
+export interface SigningWindow {
+  startsAtMs: number;
+  lifetimeSeconds: number;
+}
+
+/**
+ * Validates the times as the library does, with its messages, against the local clock the
+ * caller computed them on; only the start is later moved onto the server's clock.
+ */
+export function signingWindow(config: GetSignedUrlConfig, localNowMs: number): SigningWindow {
+  const expiresMs = dateMs(config.expires, SIGNED_URL_MESSAGES.expiresInvalid);
+  if (expiresMs < localNowMs) throw new Error(SIGNED_URL_MESSAGES.expiresPast);
+  const startsMs =
+    config.accessibleAt === undefined
+      ? localNowMs
+      : dateMs(config.accessibleAt, SIGNED_URL_MESSAGES.accessibleInvalid);
+  const expiresSeconds = Math.floor(expiresMs / 1000);
+  const startsSeconds = Math.floor(startsMs / 1000);
+  if (expiresSeconds < startsSeconds) throw new Error(SIGNED_URL_MESSAGES.expiresBeforeAccessible);
+  const lifetimeSeconds = expiresSeconds - startsSeconds;
+  if (lifetimeSeconds > V4_MAX_EXPIRES_SECONDS) throw new Error(SIGNED_URL_MESSAGES.tooLong);
+  // X-Goog-Expires=0 is refused by GCS; a URL expiring this very second gets the one second.
+  return { startsAtMs: startsSeconds * 1000, lifetimeSeconds: Math.max(1, lifetimeSeconds) };
+}
+
+function dateMs(value: string | number | Date, invalid: string): number {
+  const ms = new Date(value).valueOf();
+  if (Number.isNaN(ms)) throw new Error(invalid);
+  return ms;
+}

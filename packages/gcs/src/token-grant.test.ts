@@ -1,0 +1,101 @@
+import { OffsetStore, SkewRecovery, type SkewguardEvent } from "@skewguard/diagnosis";
+import { describe, expect, it } from "vitest";
+import { diagnosisOf } from "./diagnosis-of.js";
+import { createGrantState } from "./grant-state.js";
+import { hookTokenGrants } from "./token-grant.js";
+
+const LOCAL_NOW = Date.parse("2026-11-23T10:00:00.250Z");
+const TIME_COMPLAINT =
+  "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.";
+
+/**
+ * A stand-in for google-auth-library's JWT: its gtoken merges additional claims over its own
+ * `iat`/`exp` as gtoken 7 does, and a token endpoint whose clock is `skewMs` ahead refuses
+ * JWTs more than 5 minutes off, answering like gaxios 7 (a `Headers` object).
+ */
+function fakeJwt(skewMs: number, refuse?: string) {
+  const grants: Array<{ iat: number; exp: number }> = [];
+  const gtoken: { additionalClaims?: Record<string, unknown> } = {};
+  const client = {
+    additionalClaims: { sub_claim: "kept" } as Record<string, unknown>,
+    createGToken: () => gtoken,
+    refreshTokenNoCache: async () => {
+      const g = client.createGToken();
+      const iat = Math.floor(LOCAL_NOW / 1000);
+      const claims = Object.assign({ iat, exp: iat + 3600 }, g.additionalClaims);
+      grants.push(claims);
+      const serverNow = LOCAL_NOW + skewMs;
+      const description =
+        refuse ?? (Math.abs(claims.iat * 1000 - serverNow) > 300_000 ? TIME_COMPLAINT : undefined);
+      if (description === undefined) return { tokens: { access_token: "ya29.secret" } };
+      throw Object.assign(new Error(`invalid_grant: ${description}`), {
+        config: {
+          url: new URL("https://oauth2.example.test/token"),
+          data: { assertion: "eyJ.x.y" },
+        },
+        response: {
+          status: 400,
+          headers: new Headers({ date: new Date(serverNow).toUTCString() }),
+          data: { error: "invalid_grant", error_description: description },
+        },
+      });
+    },
+  };
+  return { client, grants };
+}
+
+function setup(skewMs: number, refuse?: string) {
+  const events: SkewguardEvent[] = [];
+  const recovery = new SkewRecovery("gcs", {
+    clock: { now: () => LOCAL_NOW },
+    offsets: new OffsetStore({ clock: { now: () => LOCAL_NOW } }),
+    onEvent: (e) => events.push(e),
+  });
+  const { client, grants } = fakeJwt(skewMs, refuse);
+  hookTokenGrants(client, createGrantState(recovery, "https://storage.example.test"));
+  return { client, grants, events, recovery };
+}
+
+describe("hookTokenGrants", () => {
+  it("re-grants once at once, stamped on the clock the refusal's Date showed", async () => {
+    const { client, grants, events, recovery } = setup(-20 * 60_000);
+    await expect(client.refreshTokenNoCache()).resolves.toMatchObject({ tokens: {} });
+
+    expect(grants).toHaveLength(2);
+    // The Date header truncates to the second: the corrected iat is within one second.
+    expect(grants[1]!.iat * 1000 - (LOCAL_NOW - 20 * 60_000)).toBeGreaterThanOrEqual(-1000);
+    expect(grants[1]!.iat * 1000 - (LOCAL_NOW - 20 * 60_000)).toBeLessThanOrEqual(1000);
+    expect(grants[1]!.exp - grants[1]!.iat).toBe(3600);
+    expect(recovery.offsets.get("oauth2.example.test")).toBeDefined();
+    expect(events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(["request.resigned", "request.recovered"]),
+    );
+    expect(JSON.stringify(events)).not.toMatch(/eyJ|ya29|secret/);
+  });
+
+  it("later grants start on the learned clock: one request each", async () => {
+    const { client, grants } = setup(70 * 60_000);
+    await client.refreshTokenNoCache();
+    await client.refreshTokenNoCache();
+    expect(grants).toHaveLength(3);
+  });
+
+  it("does not resend a refusal that is not about time when the clock is right", async () => {
+    const { client, grants, events } = setup(0, "Invalid JWT Signature.");
+    const failure = await client.refreshTokenNoCache().catch((e: unknown) => e);
+    expect(grants).toHaveLength(1);
+    expect((failure as Error).message).toBe("invalid_grant: Invalid JWT Signature.");
+    expect(diagnosisOf(failure)?.cause).toBe("secret-key-mismatch");
+    expect(events.map((e) => e.type)).not.toContain("request.resigned");
+  });
+
+  it("rethrows errors without a response untouched (a key that cannot be read)", async () => {
+    const { client } = setup(0);
+    const broken = new Error("No key or keyFile set.");
+    client.refreshTokenNoCache = async () => {
+      throw broken;
+    };
+    hookTokenGrants(client, createGrantState(setup(0).recovery, undefined));
+    await expect(client.refreshTokenNoCache()).rejects.toBe(broken);
+  });
+});

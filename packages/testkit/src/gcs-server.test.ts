@@ -1,0 +1,392 @@
+import { createHash, createSign } from "node:crypto";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { XMLParser } from "fast-xml-parser";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { crc32c } from "./gcs-object-store.js";
+import { type GcsTestServer, startGcsTestServer } from "./gcs-server.js";
+import { generateTestPrivateKey, testServiceAccount } from "./gcs-service-account.js";
+import { INVALID_JWT_SIGNATURE, INVALID_JWT_TIME } from "./gcs-token-grant.js";
+
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+const SCOPE = "https://www.googleapis.com/auth/devstorage.full_control";
+const GOOGLE_AUD = "https://oauth2.googleapis.com/token";
+const MIN = 60_000;
+
+let account: ReturnType<typeof testServiceAccount>;
+const servers: GcsTestServer[] = [];
+
+beforeAll(() => {
+  process.env["SKEWGUARD_CONFORMANCE_DIR"] = path.resolve(repoRoot, "..", "shared", "conformance");
+  account = testServiceAccount();
+});
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function start(options: Parameters<typeof startGcsTestServer>[0] = {}) {
+  const server = await startGcsTestServer(options);
+  servers.push(server);
+  return server;
+}
+
+function jwt(claims: Record<string, unknown>, key = account.private_key): string {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const input = `${encode({ alg: "RS256", typ: "JWT" })}.${encode(claims)}`;
+  return `${input}.${createSign("RSA-SHA256").update(input).sign(key, "base64url")}`;
+}
+
+/** A grant whose claims are stamped from `clientNow`, as gtoken stamps them from the local clock. */
+async function grant(
+  server: GcsTestServer,
+  options: {
+    clientNow?: number;
+    lifetimeSeconds?: number;
+    claims?: Record<string, unknown>;
+    key?: string;
+  } = {},
+) {
+  const iat = Math.floor((options.clientNow ?? Date.now()) / 1000);
+  const assertion = jwt(
+    {
+      iss: account.client_email,
+      scope: SCOPE,
+      aud: GOOGLE_AUD,
+      iat,
+      exp: iat + (options.lifetimeSeconds ?? 3600),
+      ...options.claims,
+    },
+    options.key,
+  );
+  const response = await fetch(server.tokenUrl, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+      assertion,
+    }),
+  });
+  return { response, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function bearer(server: GcsTestServer): Promise<Record<string, string>> {
+  const { body } = await grant(server);
+  return { authorization: `Bearer ${String(body["access_token"])}` };
+}
+
+/** A minimal V4 signer for a host-only GET/PUT: the spec spelled out once more, on purpose. */
+function signUrl(server: GcsTestServer, method: string, object: string, signedAtMs: number) {
+  const date = new Date(Math.floor(signedAtMs / 1000) * 1000)
+    .toISOString()
+    .replace(/[-:]|\.\d{3}/g, "");
+  const scope = `${date.slice(0, 8)}/auto/storage/goog4_request`;
+  const query = [
+    "X-Goog-Algorithm=GOOG4-RSA-SHA256",
+    `X-Goog-Credential=${encodeURIComponent(`${account.client_email}/${scope}`)}`,
+    `X-Goog-Date=${date}`,
+    "X-Goog-Expires=900",
+    "X-Goog-SignedHeaders=host",
+  ].join("&");
+  const canonical = `${method}\n/b/${object}\n${query}\nhost:127.0.0.1\n\nhost\nUNSIGNED-PAYLOAD`;
+  const hash = createHash("sha256").update(canonical).digest("hex");
+  const stringToSign = `GOOG4-RSA-SHA256\n${date}\n${scope}\n${hash}`;
+  const signature = createSign("RSA-SHA256").update(stringToSign).sign(account.private_key, "hex");
+  return `${server.url}/b/${object}?${query}&X-Goog-Signature=${signature}`;
+}
+
+const xml = new XMLParser();
+
+describe("GCS fake: OAuth token endpoint", () => {
+  it("grants a bearer token for a JWT signed with the account's key", async () => {
+    const server = await start();
+    const { response, body } = await grant(server);
+    expect(response.status).toBe(200);
+    expect(body).toMatchObject({ expires_in: 3599, token_type: "Bearer" });
+    expect(body["access_token"]).toEqual(expect.stringMatching(/^ya29\./));
+    expect(server.counts).toEqual({ token: 1, json: 0, xml: 0 });
+  });
+
+  it.each([
+    ["client 20 minutes ahead (iat in the future)", { clientNow: Date.now() + 20 * MIN }],
+    ["client 20 minutes behind (iat stale)", { clientNow: Date.now() - 20 * MIN }],
+    ["client 2 hours behind (exp in the past)", { clientNow: Date.now() - 120 * MIN }],
+    // Relative to the grant's own iat: a table value computed at load time goes stale.
+    ["a lifetime over 60 minutes", { lifetimeSeconds: 3601 }],
+  ])("refuses %s with Google's invalid_grant wording", async (_, options) => {
+    const server = await start();
+    const { response, body } = await grant(server, options);
+    expect(response.status).toBe(400);
+    expect(body).toEqual({ error: "invalid_grant", error_description: INVALID_JWT_TIME });
+  });
+
+  it("judges iat/exp by its own clock, not the client's", async () => {
+    const server = await start({ clockOffsetMs: 20 * MIN });
+    expect((await grant(server)).response.status).toBe(400);
+    expect((await grant(server, { clientNow: Date.now() + 20 * MIN })).response.status).toBe(200);
+    server.setClockOffset(0);
+    expect((await grant(server)).response.status).toBe(200);
+  });
+
+  it("refuses a JWT signed with another key", async () => {
+    const server = await start();
+    const { response, body } = await grant(server, { key: generateTestPrivateKey() });
+    expect(response.status).toBe(400);
+    expect(body).toEqual({ error: "invalid_grant", error_description: INVALID_JWT_SIGNATURE });
+  });
+
+  it("refuses unknown accounts, foreign audiences, missing scopes and other grant types", async () => {
+    const server = await start();
+    expect(
+      (await grant(server, { claims: { iss: "nobody@x.iam.gserviceaccount.com" } })).body,
+    ).toMatchObject({ error: "invalid_grant" });
+    expect(
+      (await grant(server, { claims: { aud: "https://example.com/token" } })).body,
+    ).toMatchObject({ error: "invalid_grant" });
+    expect((await grant(server, { claims: { scope: "" } })).body).toMatchObject({
+      error: "invalid_scope",
+    });
+    const other = await fetch(server.tokenUrl, {
+      method: "POST",
+      body: new URLSearchParams({ grant_type: "client_credentials" }),
+    });
+    expect(other.status).toBe(400);
+    expect(server.counts.token).toBe(4);
+  });
+
+  it("accepts its own token URL as audience", async () => {
+    const server = await start();
+    expect((await grant(server, { claims: { aud: server.tokenUrl } })).response.status).toBe(200);
+  });
+});
+
+describe("GCS fake: JSON API", () => {
+  it("answers 401 in GCS's shape without an issued token", async () => {
+    const server = await start();
+    const response = await fetch(`${server.url}/storage/v1/b/b/o`, {
+      headers: { authorization: "Bearer made-up" },
+    });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({
+      error: {
+        code: 401,
+        message: "Invalid Credentials",
+        errors: [
+          {
+            message: "Invalid Credentials",
+            domain: "global",
+            reason: "authError",
+            locationType: "header",
+            location: "Authorization",
+          },
+        ],
+      },
+    });
+  });
+
+  it("stops honouring a token once it has expired by the server's clock", async () => {
+    const server = await start();
+    const auth = await bearer(server);
+    expect((await fetch(`${server.url}/storage/v1/b/b/o`, { headers: auth })).status).toBe(200);
+    server.setClockOffset(61 * MIN);
+    expect((await fetch(`${server.url}/storage/v1/b/b/o`, { headers: auth })).status).toBe(401);
+  });
+
+  it("uploads (media, multipart), reads, lists, downloads with hashes and deletes", async () => {
+    const server = await start();
+    const auth = await bearer(server);
+    const base = `${server.url}/storage/v1/b/bk/o`;
+    const media = await fetch(
+      `${server.url}/upload/storage/v1/b/bk/o?uploadType=media&name=a/1.txt`,
+      {
+        method: "POST",
+        headers: { ...auth, "content-type": "text/plain" },
+        body: "123456789",
+      },
+    );
+    expect(await media.json()).toMatchObject({
+      kind: "storage#object",
+      name: "a/1.txt",
+      bucket: "bk",
+      size: "9",
+      contentType: "text/plain",
+      crc32c: Buffer.from("e3069283", "hex").toString("base64"),
+      md5Hash: createHash("md5").update("123456789").digest("base64"),
+    });
+    const boundary = "xyz";
+    const multipart = await fetch(`${server.url}/upload/storage/v1/b/bk/o?uploadType=multipart`, {
+      method: "POST",
+      headers: { ...auth, "content-type": `multipart/related; boundary=${boundary}` },
+      body: `--${boundary}\r\nContent-Type: application/json\r\n\r\n{"name":"a/b/2.bin","contentType":"application/x-test"}\r\n--${boundary}\r\nContent-Type: application/x-test\r\n\r\nbinary\r\n\r\n--${boundary}--`,
+    });
+    expect(await multipart.json()).toMatchObject({ name: "a/b/2.bin", size: "8" });
+    expect(server.objects.get("bk/a/b/2.bin")?.toString()).toBe("binary\r\n");
+
+    const meta = await fetch(`${base}/${encodeURIComponent("a/1.txt")}`, { headers: auth });
+    expect(await meta.json()).toMatchObject({ name: "a/1.txt", generation: expect.any(String) });
+    const download = await fetch(`${base}/${encodeURIComponent("a/1.txt")}?alt=media`, {
+      headers: auth,
+    });
+    expect(await download.text()).toBe("123456789");
+    expect(download.headers.get("x-goog-hash")).toBe(
+      `crc32c=4waSgw==,md5=${createHash("md5").update("123456789").digest("base64")}`,
+    );
+
+    const listed = (await (
+      await fetch(`${base}?prefix=a/&delimiter=/`, { headers: auth })
+    ).json()) as {
+      items: Array<{ name: string }>;
+      prefixes: string[];
+    };
+    expect(listed.items.map((i) => i.name)).toEqual(["a/1.txt"]);
+    expect(listed.prefixes).toEqual(["a/b/"]);
+
+    const del = `${base}/${encodeURIComponent("a/1.txt")}`;
+    expect((await fetch(del, { method: "DELETE", headers: auth })).status).toBe(204);
+    expect((await fetch(del, { method: "DELETE", headers: auth })).status).toBe(404);
+    expect(server.counts).toEqual({ token: 1, json: 7, xml: 0 });
+  });
+
+  it("runs a chunked resumable upload; the session URI needs no token", async () => {
+    const server = await start();
+    const auth = await bearer(server);
+    const init = await fetch(`${server.url}/upload/storage/v1/b/bk/o?uploadType=resumable&name=r`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json", "x-upload-content-type": "text/x" },
+      body: "{}",
+    });
+    const session = init.headers.get("location")!;
+    expect(init.status).toBe(200);
+    const first = await fetch(session, {
+      method: "PUT",
+      headers: { "content-range": "bytes 0-2/6" },
+      body: "abc",
+    });
+    expect(first.status).toBe(308);
+    expect(first.headers.get("range")).toBe("bytes=0-2");
+    const last = await fetch(session, {
+      method: "PUT",
+      headers: { "content-range": "bytes 3-5/6" },
+      body: "def",
+    });
+    expect(await last.json()).toMatchObject({ name: "r", size: "6", contentType: "text/x" });
+    expect(server.objects.get("bk/r")?.toString()).toBe("abcdef");
+  });
+
+  it("refuses to start a resumable upload without a token", async () => {
+    const server = await start();
+    const init = await fetch(`${server.url}/upload/storage/v1/b/bk/o?uploadType=resumable&name=r`, {
+      method: "POST",
+    });
+    expect(init.status).toBe(401);
+  });
+});
+
+describe("GCS fake: XML API with V4 signed URLs", () => {
+  it("serves and stores through signed URLs, sharing objects with the JSON API", async () => {
+    const server = await start();
+    const put = await fetch(signUrl(server, "PUT", "x.txt", Date.now()), {
+      method: "PUT",
+      body: "via xml",
+    });
+    expect(put.status).toBe(200);
+    expect(server.objects.get("b/x.txt")?.toString()).toBe("via xml");
+    const get = await fetch(signUrl(server, "GET", "x.txt", Date.now()));
+    expect(get.status).toBe(200);
+    expect(await get.text()).toBe("via xml");
+    expect(server.counts).toEqual({ token: 0, json: 0, xml: 2 });
+  });
+
+  it("answers ExpiredToken when the server's clock is past the expiry", async () => {
+    const server = await start({ clockOffsetMs: 20 * MIN });
+    const response = await fetch(signUrl(server, "GET", "x.txt", Date.now()));
+    expect(response.status).toBe(400);
+    const error = xml.parse(await response.text()).Error;
+    expect(error.Code).toBe("ExpiredToken");
+    expect(error.Message).toBe("Invalid argument.");
+    expect(error.Details).toMatch(
+      /^The provided token has expired\. Request signature expired at: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/,
+    );
+  });
+
+  it("refuses a URL dated 20 minutes ahead of the server", async () => {
+    const server = await start({ clockOffsetMs: -20 * MIN });
+    const response = await fetch(signUrl(server, "GET", "x.txt", Date.now()));
+    expect(response.status).toBe(400);
+    expect(xml.parse(await response.text()).Error.Code).toBe("InvalidArgument");
+  });
+
+  it("answers SignatureDoesNotMatch with its string-to-sign and canonical request", async () => {
+    const server = await start();
+    const url = signUrl(server, "GET", "x.txt", Date.now()).replace("/b/x.txt?", "/b/y.txt?");
+    const response = await fetch(url);
+    expect(response.status).toBe(403);
+    const error = xml.parse(await response.text()).Error;
+    expect(error.Code).toBe("SignatureDoesNotMatch");
+    expect(String(error.CanonicalRequest)).toContain("GET\n/b/y.txt\nX-Goog-Algorithm=");
+    expect(String(error.StringToSign)).toMatch(/^GOOG4-RSA-SHA256\n\d{8}T\d{6}Z\n/);
+  });
+
+  it("answers MalformedSecurityHeader for a malformed X-Goog-Date", async () => {
+    const server = await start();
+    const url = signUrl(server, "GET", "x.txt", Date.now()).replace(
+      /X-Goog-Date=\d{8}T\d{6}Z/,
+      "X-Goog-Date=yesterday",
+    );
+    const response = await fetch(url);
+    expect(response.status).toBe(400);
+    expect(xml.parse(await response.text()).Error.Code).toBe("MalformedSecurityHeader");
+  });
+
+  it("refuses unsigned XML requests", async () => {
+    const server = await start();
+    expect((await fetch(`${server.url}/b/x.txt`)).status).toBe(403);
+  });
+});
+
+describe("GCS fake: clock, counts and lifetime", () => {
+  it("stamps every response, errors included, with its own clock", async () => {
+    const server = await start({ clockOffsetMs: 20 * MIN });
+    for (const response of [
+      await fetch(`${server.url}/storage/v1/b/b/o`),
+      await fetch(`${server.url}/b/x`),
+      await fetch(server.tokenUrl, { method: "POST" }),
+    ]) {
+      const date = Date.parse(response.headers.get("date") ?? "");
+      expect(Math.abs(date - (Date.now() + 20 * MIN))).toBeLessThan(2000);
+    }
+    expect(server.counts).toEqual({ token: 1, json: 1, xml: 1 });
+    server.resetCounts();
+    expect(server.counts).toEqual({ token: 0, json: 0, xml: 0 });
+    expect(server.clockOffsetMs).toBe(20 * MIN);
+  });
+
+  it("stops by itself once idle", async () => {
+    const server = await start({ idleTimeoutMs: 50 });
+    await fetch(`${server.url}/b/x`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await expect(fetch(`${server.url}/b/x`)).rejects.toThrow();
+  });
+
+  it("accepts accounts given as public keys", async () => {
+    const { createPublicKey } = await import("node:crypto");
+    const server = await start({
+      serviceAccounts: [
+        {
+          client_email: account.client_email,
+          public_key_pem: createPublicKey(account.private_key).export({
+            type: "spki",
+            format: "pem",
+          }) as string,
+        },
+      ],
+    });
+    expect((await grant(server)).response.status).toBe(200);
+  });
+
+  it("points the test account's token_uri at the fake", async () => {
+    const server = await start();
+    expect(testServiceAccount(server).token_uri).toBe(`${server.url}/token`);
+    expect(crc32c(Buffer.from("123456789"))).toBe(0xe3069283);
+  });
+});

@@ -1,0 +1,46 @@
+import { GOOGLE_TOKEN_AUDIENCES } from "./gcs-token-grant.js";
+
+interface RequestInterceptor {
+  resolved?: (config: { url?: unknown }) => unknown;
+}
+
+interface InterceptorSet {
+  add(interceptor: RequestInterceptor): unknown;
+  delete(interceptor: RequestInterceptor): unknown;
+}
+
+interface GaxiosLike {
+  interceptors: { request: InterceptorSet };
+}
+
+/**
+ * Sends a google-auth-library client's OAuth token requests to `tokenUrl` instead of Google.
+ * gtoken 7 (google-auth-library 9) posts to a fixed Google URL and ignores a key file's
+ * `token_uri`, so the fake is reached through a request interceptor on the client's own
+ * gaxios instance (`transporter.instance` in v9, `transporter` itself in v10). The JWT keeps
+ * Google's audience, which the fake accepts. Returns a function that removes the redirect.
+ */
+export function redirectGoogleTokenRequests(
+  authClient: { transporter: unknown },
+  tokenUrl: string,
+): () => void {
+  const gaxios = gaxiosOf(authClient.transporter);
+  const interceptor: RequestInterceptor = {
+    resolved: (config) => {
+      if (GOOGLE_TOKEN_AUDIENCES.includes(String(config.url))) config.url = tokenUrl;
+      return config;
+    },
+  };
+  gaxios.interceptors.request.add(interceptor);
+  return () => {
+    gaxios.interceptors.request.delete(interceptor);
+  };
+}
+
+function gaxiosOf(transporter: unknown): GaxiosLike {
+  for (const candidate of [transporter, (transporter as { instance?: unknown })?.instance]) {
+    const request = (candidate as Partial<GaxiosLike> | undefined)?.interceptors?.request;
+    if (request && typeof request.add === "function") return candidate as GaxiosLike;
+  }
+  throw new TypeError("the auth client's transporter exposes no gaxios interceptors");
+}
