@@ -10,7 +10,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A loopback server whose clock is SERVER_OFFSET_MS ahead, answering after `delayMs`. */
 async function startClockServer(delayMs) {
-  const server = createServer((req, res) => {
+  const server = createServer((_req, res) => {
     // The server reads its clock when the request arrives, then the reply is delayed.
     const date = new Date(Date.now() + SERVER_OFFSET_MS).toUTCString();
     setTimeout(() => {

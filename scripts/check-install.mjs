@@ -23,26 +23,51 @@ const PEERS = [
 
 /** Packages users install (the testkit is installed too: users start its servers in tests). */
 const published = readdirSync(packagesDir)
-  .map((dir) => ({ dir: join(packagesDir, dir), manifest: JSON.parse(readFileSync(join(packagesDir, dir, "package.json"), "utf8")) }))
+  .map((dir) => ({
+    dir: join(packagesDir, dir),
+    manifest: JSON.parse(readFileSync(join(packagesDir, dir, "package.json"), "utf8")),
+  }))
   .filter(({ manifest }) => !manifest.private && manifest.name !== "@skewguard/testkit");
 
 function run(cmd, args, cwd, extra = {}) {
-  return execFileSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", ...extra });
+  return execFileSync(cmd, args, {
+    cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+    encoding: "utf8",
+    ...extra,
+  });
 }
 
 try {
   execFileSync("mkdir", ["-p", tarballs, project]);
-  for (const { dir } of published) run("npx", ["-y", "pnpm@10", "pack", "--pack-destination", tarballs], dir);
+  for (const { dir } of published)
+    run("npx", ["-y", "pnpm@10", "pack", "--pack-destination", tarballs], dir);
   const files = readdirSync(tarballs).map((f) => join(tarballs, f));
-  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "fresh-user-project", private: true }));
-  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...files, ...PEERS], project);
+  writeFileSync(
+    join(project, "package.json"),
+    JSON.stringify({ name: "fresh-user-project", private: true }),
+  );
+  run(
+    "npm",
+    ["install", "--no-audit", "--no-fund", "--loglevel=error", ...files, ...PEERS],
+    project,
+  );
   console.log(`ok   npm install of ${files.length} packed packages and ${PEERS.length} SDK peers`);
 
   for (const { manifest } of published) {
     const name = manifest.name;
-    const esm = run("node", ["--input-type=module", "-e", `import * as m from "${name}"; console.log(Object.keys(m).length)`], project);
+    const esm = run(
+      "node",
+      [
+        "--input-type=module",
+        "-e",
+        `import * as m from "${name}"; console.log(Object.keys(m).length)`,
+      ],
+      project,
+    );
     const cjs = run("node", ["-e", `console.log(Object.keys(require("${name}")).length)`], project);
-    if (Number(esm) === 0 || Number(esm) !== Number(cjs)) throw new Error(`${name}: ESM exports ${esm.trim()}, CJS ${cjs.trim()}`);
+    if (Number(esm) === 0 || Number(esm) !== Number(cjs))
+      throw new Error(`${name}: ESM exports ${esm.trim()}, CJS ${cjs.trim()}`);
     console.log(`ok   ${name}: ${esm.trim()} exports from ESM and from CJS`);
   }
 

@@ -31,10 +31,17 @@ console.log(JSON.stringify({ presignedStatus: res.status, body: await res.text()
 writeFileSync(join(project, "readme-s3.mjs"), userCode);
 try {
   const out = JSON.parse(
-    execFileSync("node", ["readme-s3.mjs"], { cwd: project, env: { ...process.env, S3_URL: server.url }, encoding: "utf8" }),
+    execFileSync("node", ["readme-s3.mjs"], {
+      cwd: project,
+      env: { ...process.env, S3_URL: server.url },
+      encoding: "utf8",
+    }),
   );
-  const ok = out.presignedStatus === 200 && out.body === "hello" && out.events.includes("request.recovered");
-  console.log(`${server.attempts} attempts for 3 calls + 1 presigned GET, presigned ${out.presignedStatus}, events ${out.events.join(",")}`);
+  const ok =
+    out.presignedStatus === 200 && out.body === "hello" && out.events.includes("request.recovered");
+  console.log(
+    `${server.attempts} attempts for 3 calls + 1 presigned GET, presigned ${out.presignedStatus}, events ${out.events.join(",")}`,
+  );
   if (!ok) process.exitCode = 1;
 } finally {
   await server.close();

@@ -43,9 +43,8 @@ export function decide(input: DecideInput, options: DecideOptions = {}): Decisio
     return { action: "return", verdict: "none", why: "succeeded" };
   }
   if (verdict === "none") {
-    const notClock: Decision = { action: "return", verdict, why: whyNotClock(input.status) };
-    if (input.status === 401 || input.status === 403) notClock.skipReason = "not-clock";
-    return notClock;
+    // Not a signature failure at all (404, a policy denial): no skip to report.
+    return { action: "return", verdict, why: whyNotClock(input.status) };
   }
   if (input.presignedExpiry) {
     return {
@@ -122,13 +121,13 @@ function whyNotClock(status: number): string {
 export function formatMs(ms: number): string {
   // Below 50 ms the sign is noise and "-0.0s" reads like a bug.
   const sign = ms <= -50 ? "-" : "+";
-  let rest = Math.abs(ms);
+  // Round once, to tenths of a second, before splitting, so 59.96 s never prints as "60.0s".
+  let rest = Math.round(Math.abs(ms) / 100) * 100;
   const hours = Math.floor(rest / 3_600_000);
   rest -= hours * 3_600_000;
   const minutes = Math.floor(rest / 60_000);
   rest -= minutes * 60_000;
-  const tenths = Math.round(rest / 100);
-  const seconds = tenths % 10 === 0 ? String(tenths / 10) : (tenths / 10).toFixed(1);
+  const seconds = rest % 1000 === 0 ? String(rest / 1000) : (rest / 1000).toFixed(1);
   const parts = [hours ? `${hours}h` : "", minutes ? `${minutes}m` : "", `${seconds}s`];
   return sign + parts.filter(Boolean).join(" ");
 }

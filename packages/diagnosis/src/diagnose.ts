@@ -318,13 +318,24 @@ function keyMismatch(
   const clockRuledOut =
     input.resentOnCorrectedClock ||
     (time.skewMs !== undefined && Math.abs(time.skewMs) < threshold(input));
+  // A bare 403 (a HEAD has no body) looks the same for a wrong key and a policy denial.
+  const bare = code === undefined;
   const confidence: Confidence =
-    identical || input.resentOnCorrectedClock ? "high" : clockRuledOut ? "medium" : "low";
+    identical || input.resentOnCorrectedClock ? "high" : clockRuledOut && !bare ? "medium" : "low";
   const why = identical
     ? "the server signed the same string, so the secret differs"
     : input.resentOnCorrectedClock
       ? "a resend on the corrected clock failed the same way"
-      : "the clock was right";
+      : time.skewMs === undefined
+        ? "the clock could not be checked (no server time in the response)"
+        : "the clock was right";
+  if (bare && confidence === "low") {
+    return {
+      cause: "secret-key-mismatch",
+      confidence,
+      summary: `A ${observation.status} without an error body and ${why}: a wrong secret key, or a policy denial.`,
+    };
+  }
   return {
     cause: "secret-key-mismatch",
     confidence,
@@ -352,6 +363,13 @@ function build(
   return diagnosis;
 }
 
+/** Removes the signature the server echoed (Azure puts it in its detail text) from `text`. */
+function withoutEcho(text: string | undefined, facts: ErrorFacts): string | undefined {
+  const echoed = facts.signatureProvided;
+  if (text === undefined || echoed === undefined || echoed.length < 8) return text;
+  return text.split(echoed).join("[REDACTED]");
+}
+
 function evidenceOf(
   { facts, observation, estimate }: DiagnoseInput,
   time: TimeFacts,
@@ -361,7 +379,7 @@ function evidenceOf(
     if (value !== undefined && value !== "") items.push({ name, value });
   };
   add("code", facts.code);
-  add("message", facts.message?.slice(0, 300));
+  add("message", withoutEcho(facts.message, facts)?.slice(0, 300));
   add("serverTime", iso(time.serverTimeMs));
   add("requestTime", iso(time.requestTimeMs));
   add("skew", time.skewMs !== undefined ? formatMs(time.skewMs) : undefined);
@@ -373,7 +391,7 @@ function evidenceOf(
   add("expiresIn", facts.expiresSeconds !== undefined ? `${facts.expiresSeconds}s` : undefined);
   add("startsOn", iso(facts.startsAtMs));
   add("accessKeyId", facts.accessKeyId);
-  add("detail", facts.detail?.slice(0, 300));
+  add("detail", withoutEcho(facts.detail, facts)?.slice(0, 300));
   if (estimate)
     add(
       "learnedOffset",

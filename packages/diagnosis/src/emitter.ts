@@ -1,4 +1,4 @@
-import diagnosticsChannel from "node:diagnostics_channel";
+import type diagnosticsChannel from "node:diagnostics_channel";
 import { channelName, type SkewguardEvent, type SkewguardEventType } from "./events.js";
 import { redact } from "./redact.js";
 
@@ -29,12 +29,24 @@ const LEVELS: Readonly<Record<SkewguardEventType, "warn" | "info" | "debug">> = 
   "signature.diagnosed": "warn",
 };
 
+type Channels = typeof diagnosticsChannel;
+
+/**
+ * Loaded lazily through `process.getBuiltinModule` (Node 20.16+), never imported at the top:
+ * a browser bundle of an adapter must not fail on `node:` modules, and there the channel is
+ * simply absent.
+ */
+const channelsModule = (
+  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+).process?.getBuiltinModule?.("node:diagnostics_channel") as Channels | undefined;
+
 const channels = new Map<SkewguardEventType, diagnosticsChannel.Channel>();
 
-function channelFor(type: SkewguardEventType): diagnosticsChannel.Channel {
+function channelFor(type: SkewguardEventType): diagnosticsChannel.Channel | undefined {
+  if (channelsModule === undefined) return undefined;
   let channel = channels.get(type);
   if (channel === undefined) {
-    channel = diagnosticsChannel.channel(channelName(type));
+    channel = channelsModule.channel(channelName(type));
     channels.set(type, channel);
   }
   return channel;
@@ -49,11 +61,12 @@ export function createEventSink(options: EventSinkOptions = {}): EventSink {
   return {
     emit(event) {
       const channel = channelFor(event.type);
-      if (!onEvent && !logger && !channel.hasSubscribers) return;
+      const listening = channel?.hasSubscribers === true;
+      if (!onEvent && !logger && !listening) return;
       const safe = redact(event);
       if (onEvent) guard(() => onEvent(safe));
       if (logger) guard(() => log(logger, safe));
-      if (channel.hasSubscribers) guard(() => channel.publish(safe));
+      if (listening) guard(() => channel?.publish(safe));
     },
   };
 }

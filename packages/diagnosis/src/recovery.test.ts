@@ -152,3 +152,71 @@ describe("SkewRecovery", () => {
     }
   });
 });
+
+describe("SkewRecovery after a clock step", () => {
+  it("resends at once when a signature failure's Date disagrees with what was learned", () => {
+    let local = SERVER_NOW;
+    const clock = { now: () => local };
+    const events: SkewguardEvent[] = [];
+    const recovery = new SkewRecovery("s3", {
+      clock,
+      offsets: new OffsetStore({ clock }),
+      onEvent: (e) => events.push(e),
+    });
+    const host = "127.0.0.1:9000";
+    // Learned: the server is 20 minutes ahead.
+    recovery.sample({
+      provider: "s3",
+      host,
+      sentAt: local,
+      receivedAt: local + 10,
+      status: 200,
+      headers: { date: httpDate(local + 20 * MIN) },
+    });
+    local += 60_000;
+    // The server's clock steps back to ours; a request signed at +20 min fails without time in the body.
+    const result = recovery.observe(
+      {
+        provider: "s3",
+        host,
+        sentAt: local,
+        receivedAt: local + 10,
+        status: 403,
+        headers: { date: httpDate(local) },
+        body: "<Error><Code>SignatureDoesNotMatch</Code></Error>",
+        signed: { offsetMs: recovery.offsetMs(host) },
+      },
+      { replayable: true, resendAllowed: true },
+    );
+    expect(result.decision.action).toBe("resend");
+    expect(Math.abs(result.decision.offsetMs ?? Number.NaN)).toBeLessThan(1_000);
+  });
+
+  it("reports nothing for a policy denial with the clocks right", () => {
+    const local = SERVER_NOW;
+    const clock = { now: () => local };
+    const events: SkewguardEvent[] = [];
+    const recovery = new SkewRecovery("s3", {
+      clock,
+      offsets: new OffsetStore({ clock }),
+      onEvent: (e) => events.push(e),
+    });
+    const result = recovery.observe(
+      {
+        provider: "s3",
+        host: "h:1",
+        sentAt: local,
+        receivedAt: local + 10,
+        status: 403,
+        headers: { date: httpDate(local) },
+        body: "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+      },
+      { replayable: true, resendAllowed: true },
+    );
+    expect(result.decision.action).toBe("return");
+    expect(result.diagnosis).toBeUndefined();
+    expect(
+      events.filter((e) => e.type === "recovery.skipped" || e.type === "signature.diagnosed"),
+    ).toEqual([]);
+  });
+});

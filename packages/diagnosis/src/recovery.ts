@@ -145,7 +145,11 @@ export class SkewRecovery {
     const { facts, time, cached } = readEvidence(obs);
     const failed = obs.status >= 400 || obs.status === 0;
     const verdict = failed ? classifyClockVerdict(obs.status, facts) : "none";
-    const { outcome, estimate } = this.#learn(obs, time, cached, verdict === "definite");
+    // A server that refused the signature while its clock disagrees with what we learned is
+    // corroboration enough for a step (suspend/resume, an NTP step on either side): waiting
+    // for a second sample would fail this request for nothing. Wild values are still refused
+    // by the estimator's plausibility check, which comes first.
+    const { outcome, estimate } = this.#learn(obs, time, cached, verdict !== "none");
     if (!failed) {
       return this.#result({ action: "return", verdict: "none", why: "succeeded" }, facts, estimate);
     }
@@ -224,10 +228,10 @@ export class SkewRecovery {
     obs: Observation,
     facts: ErrorFacts,
     estimate: OffsetEstimate | undefined,
-    clockRelated: boolean,
+    signatureRelated: boolean,
   ): Diagnosis | undefined {
-    if (!clockRelated && obs.status !== 401 && obs.status !== 403 && !facts.code) return undefined;
-    if (!clockRelated && !isSignatureFailure(obs.status, facts)) return undefined;
+    // A 404 or a policy denial is not a signature failure: nothing to diagnose, no noise.
+    if (!signatureRelated) return undefined;
     const diagnosis = diagnose({
       observation: obs,
       facts,
@@ -276,8 +280,12 @@ export class SkewRecovery {
       ...(requestId ? { requestId } : {}),
       ...(estimate
         ? {
-            offsetMs: estimate.offsetMs,
-            offsetBoundsMs: [estimate.lowMs, estimate.highMs] as [number, number],
+            // Whole milliseconds: the estimate's sub-millisecond digits are noise in a log.
+            offsetMs: Math.round(estimate.offsetMs),
+            offsetBoundsMs: [Math.floor(estimate.lowMs), Math.ceil(estimate.highMs)] as [
+              number,
+              number,
+            ],
           }
         : {}),
       ...(evidence.length > 0 ? { evidence } : {}),
@@ -335,8 +343,4 @@ function nonNegative(name: string, value: unknown): number {
     );
   }
   return value;
-}
-
-function isSignatureFailure(status: number, facts: ErrorFacts): boolean {
-  return status === 401 || status === 403 || facts.code === "invalid_grant";
 }

@@ -22,6 +22,14 @@ export interface AzuriteOptions {
    * @default 256 MiB
    */
   memoryLimitBytes?: number;
+  /**
+   * Loads one module of Azurite's `dist/src` by its path there (`blob/BlobServer`), so a caller
+   * can run another installed Azurite, such as the newest one under an npm alias:
+   * `(path) => import(\`azurite-latest/dist/src/${path}.js\`)`. The import must be written where
+   * that package resolves.
+   * @default the `azurite` this package depends on
+   */
+  loadModule?: (path: string) => Promise<unknown>;
 }
 
 export interface Azurite {
@@ -44,37 +52,41 @@ interface TimeValidator {
   prototype: { validateTime(expiry?: unknown, start?: unknown): boolean };
 }
 
-/** Azurite is CommonJS without types; its classes sit on `exports.default` or the namespace. */
-async function load<T>(path: string, name = "default"): Promise<T> {
+type ModuleLoader = (path: string) => Promise<unknown>;
+
+const loadBundled: ModuleLoader = (path) => {
   const specifier = `azurite/dist/src/${path}.js`;
-  const mod = (await import(specifier)) as Record<string, Record<string, unknown> | undefined>;
+  return import(specifier);
+};
+
+/** Azurite is CommonJS without types; its classes sit on `exports.default` or the namespace. */
+async function load<T>(loader: ModuleLoader, path: string, name = "default"): Promise<T> {
+  const mod = (await loader(path)) as Record<string, Record<string, unknown> | undefined>;
   const exported = mod.default?.[name] ?? mod[name];
   if (!exported) throw new Error(`azurite: ${path} has no export ${name}`);
   return exported as T;
 }
 
-let sasChecksDelegated = false;
-
 /** Azurite's SAS authenticators compare st/se with `new Date()`; the proxy does it instead. */
-async function delegateSasTimeChecks(): Promise<void> {
-  if (sasChecksDelegated) return;
+async function delegateSasTimeChecks(loader: ModuleLoader): Promise<void> {
   for (const path of [
     "blob/authentication/BlobSASAuthenticator",
     "blob/authentication/AccountSASAuthenticator",
   ]) {
-    const authenticator = await load<TimeValidator>(path);
+    const authenticator = await load<TimeValidator>(loader, path);
     authenticator.prototype.validateTime = () => true;
   }
-  sasChecksDelegated = true;
 }
 
 const RUNNING = "Running"; // Azurite's ServerStatus.Running
 
 export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
-  if (options.delegateSasTimeChecks !== false) await delegateSasTimeChecks();
-  const BlobServer = await load<ServerClass>("blob/BlobServer");
-  const BlobConfiguration = await load<ConfigClass>("blob/BlobConfiguration");
+  const loader = options.loadModule ?? loadBundled;
+  if (options.delegateSasTimeChecks !== false) await delegateSasTimeChecks(loader);
+  const BlobServer = await load<ServerClass>(loader, "blob/BlobServer");
+  const BlobConfiguration = await load<ConfigClass>(loader, "blob/BlobConfiguration");
   const ChunkStore = await load<ChunkStoreClass>(
+    loader,
     "common/persistence/MemoryExtentStore",
     "MemoryExtentChunkStore",
   );

@@ -5,6 +5,7 @@ import {
   type AzuriteOptions,
   startAzurite,
 } from "./azure-azurite.js";
+import type { AzureProxyFaults } from "./azure-proxy-faults.js";
 import {
   type AzureProxyLogEntry,
   type AzureSkewProxy,
@@ -33,6 +34,8 @@ export interface AzureTestServer {
   readonly attempts: number;
   readonly log: readonly AzureProxyLogEntry[];
   setClockOffset(offsetMs: number): void;
+  /** Replaces the proxy's faults (`{}` for none). */
+  setFaults(faults: AzureProxyFaults): void;
   resetLog(): void;
   readonly proxy: AzureSkewProxy;
   readonly azurite: Azurite;
@@ -66,6 +69,7 @@ export async function startAzureTestServer(
     },
     log: proxy.log,
     setClockOffset: (offsetMs) => proxy.setClockOffset(offsetMs),
+    setFaults: (faults) => proxy.setFaults(faults),
     resetLog: () => proxy.resetLog(),
     proxy,
     azurite,

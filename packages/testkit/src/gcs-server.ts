@@ -1,5 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
+import {
+  type GcsEndpoint,
+  type GcsFault,
+  type GcsFaults,
+  type GcsReply,
+  writeReply,
+} from "./gcs-faults.js";
 import type { AddressInfo } from "node:net";
 import {
   etagOf,
@@ -13,6 +20,8 @@ import {
   checkJwtGrant,
   checkSelfSignedJwt,
   GOOGLE_TOKEN_AUDIENCES,
+  INVALID_JWT_TIME,
+  jwtTimesOf,
   TOKEN_IAT_ALLOWANCE_MS,
 } from "./gcs-token-grant.js";
 import {
@@ -53,6 +62,23 @@ export interface GcsTestServerOptions {
    * @default 3599
    */
   tokenLifetimeSeconds?: number;
+  /**
+   * What each endpoint does wrong (fault suites); change it later with `setFaults`.
+   * @default {} (every endpoint behaves)
+   */
+  faults?: GcsFaults;
+}
+
+/** One grant request the token endpoint received: what the JWT claimed and what it got. */
+export interface GcsGrantRecord {
+  /** The real clock (the client's, on loopback) when the request arrived, ms. */
+  receivedAtMs: number;
+  /** The server's clock then, ms. */
+  serverNowMs: number;
+  /** The JWT's `iat` and `exp` claims, seconds, when it had readable ones. */
+  iat?: number;
+  exp?: number;
+  status: number;
 }
 
 /** Requests seen, by endpoint. */
@@ -74,9 +100,13 @@ export interface GcsTestServer {
   /** Stored objects by `bucket/name`, shared by both APIs. */
   readonly objects: Map<string, Buffer>;
   readonly clockOffsetMs: number;
+  /** Every grant request, in order (cleared by `resetCounts`). */
+  readonly grants: GcsGrantRecord[];
   /** The server's current time, milliseconds since the epoch. */
   now(): number;
   setClockOffset(ms: number): void;
+  /** Replaces the faults of every endpoint; `{}` makes them all behave again. */
+  setFaults(faults: GcsFaults): void;
   resetCounts(): void;
   /** Forgets every issued access token (clients must grant again). */
   revokeTokens(): void;
@@ -95,18 +125,16 @@ interface Context {
   store: GcsObjectStore;
   tokens: Map<string, number>;
   sessions: Map<string, UploadSession>;
-  options: Required<Omit<GcsTestServerOptions, "clockOffsetMs" | "serviceAccounts">>;
+  grants: GcsGrantRecord[];
+  faults: GcsFaults;
+  options: Required<Omit<GcsTestServerOptions, "clockOffsetMs" | "serviceAccounts" | "faults">>;
   publicKeys: ReturnType<typeof publicKeysOf>;
   baseUrl: string;
   now: () => number;
 }
 
-/** What a route answers; written out in one place, with the `Date` header. */
-interface Reply {
-  status: number;
-  headers: Record<string, string>;
-  body?: Buffer | string;
-}
+/** What a route answers; written out in one place (`writeReply`), with the `Date` header. */
+type Reply = GcsReply;
 
 interface Incoming {
   method: string;
@@ -130,6 +158,8 @@ export async function startGcsTestServer(
     store,
     tokens: new Map(),
     sessions: new Map(),
+    grants: [],
+    faults: { ...options.faults },
     options: {
       idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
       tokenAllowanceMs: options.tokenAllowanceMs ?? TOKEN_IAT_ALLOWANCE_MS,
@@ -145,13 +175,13 @@ export async function startGcsTestServer(
   let closing: Promise<void> | undefined;
   const server: Server = createServer((req, res) => {
     idle.refresh();
-    respond(context, counts, req)
+    const endpoint = endpointOf(req.url ?? "/");
+    counts[endpoint]++;
+    const fault = context.faults[endpoint];
+    respond(context, endpoint, fault, req)
       .catch((error: unknown) => jsonError(500, String(error), "backendError"))
-      .then((reply) => {
-        // Every answer tells the client what time the server thinks it is.
-        res.writeHead(reply.status, { ...reply.headers, Date: httpDate(context.now()) });
-        res.end(req.method === "HEAD" ? undefined : reply.body);
-      })
+      // Every answer tells the client what time the server thinks it is (unless faulted).
+      .then((reply) => writeReply(req, res, reply, context.now(), fault))
       .catch(() => res.destroy())
       .finally(() => idle.refresh());
   });
@@ -181,14 +211,19 @@ export async function startGcsTestServer(
     get clockOffsetMs() {
       return clockOffsetMs;
     },
+    grants: context.grants,
     now: context.now,
     setClockOffset(ms: number) {
       clockOffsetMs = ms;
+    },
+    setFaults(faults: GcsFaults) {
+      context.faults = { ...faults };
     },
     resetCounts() {
       counts.token = 0;
       counts.json = 0;
       counts.xml = 0;
+      context.grants.length = 0;
     },
     revokeTokens() {
       context.tokens.clear();
@@ -197,9 +232,16 @@ export async function startGcsTestServer(
   };
 }
 
+function endpointOf(target: string): GcsEndpoint {
+  const path = new URL(target, "http://fake").pathname;
+  if (path === "/token") return "token";
+  return /^\/(upload\/|download\/)?storage\/v1\//.test(path) ? "json" : "xml";
+}
+
 async function respond(
   context: Context,
-  counts: GcsRequestCounts,
+  endpoint: GcsEndpoint,
+  fault: GcsFault | undefined,
   req: IncomingMessage,
 ): Promise<Reply> {
   const target = req.url ?? "/";
@@ -210,29 +252,21 @@ async function respond(
     headers: req.headers,
     body: await readBody(req),
   };
-  const path = incoming.url.pathname;
-  if (path === "/token") {
-    counts.token++;
-    return tokenEndpoint(context, incoming);
+  if (endpoint === "token") {
+    const reply = tokenEndpoint(context, incoming, fault?.kind === "refuse-grants");
+    recordGrant(context, incoming, reply.status);
+    return reply;
   }
-  if (/^\/(upload\/|download\/)?storage\/v1\//.test(path)) {
-    counts.json++;
-    return jsonApi(context, incoming);
-  }
-  counts.xml++;
-  return xmlApi(context, incoming);
-}
-
-function httpDate(ms: number): string {
-  return new Date(ms).toUTCString();
+  return endpoint === "json" ? jsonApi(context, incoming) : xmlApi(context, incoming);
 }
 
 // ---------------------------------------------------------------- OAuth token endpoint
 
-function tokenEndpoint(context: Context, incoming: Incoming): Reply {
+function tokenEndpoint(context: Context, incoming: Incoming, refuseAll: boolean): Reply {
   if (incoming.method !== "POST") {
     return json(405, { error: "invalid_request", error_description: "POST only" });
   }
+  if (refuseAll) return json(400, { error: "invalid_grant", error_description: INVALID_JWT_TIME });
   const verdict = checkJwtGrant(new URLSearchParams(incoming.body.toString("utf8")), {
     now: context.now(),
     publicKeys: context.publicKeys,
@@ -244,6 +278,16 @@ function tokenEndpoint(context: Context, incoming: Incoming): Reply {
   const lifetime = context.options.tokenLifetimeSeconds;
   context.tokens.set(token, context.now() + lifetime * 1000);
   return json(200, { access_token: token, expires_in: lifetime, token_type: "Bearer" });
+}
+
+function recordGrant(context: Context, incoming: Incoming, status: number): void {
+  const form = new URLSearchParams(incoming.body.toString("utf8"));
+  context.grants.push({
+    receivedAtMs: Date.now(),
+    serverNowMs: context.now(),
+    ...jwtTimesOf(form.get("assertion") ?? ""),
+    status,
+  });
 }
 
 // ---------------------------------------------------------------- JSON API

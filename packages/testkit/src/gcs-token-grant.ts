@@ -104,6 +104,15 @@ export function checkSelfSignedJwt(
   return timesAcceptable(payload["iat"], payload["exp"], check);
 }
 
+/** A JWT's `iat`/`exp` claims, read without checking anything (for the fake's records). */
+export function jwtTimesOf(jwt: string): { iat?: number; exp?: number } {
+  const payload = decodeJson(jwt.split(".")[1] ?? "");
+  const times: { iat?: number; exp?: number } = {};
+  if (typeof payload?.["iat"] === "number") times.iat = payload["iat"];
+  if (typeof payload?.["exp"] === "number") times.exp = payload["exp"];
+  return times;
+}
+
 function timesAcceptable(
   iat: unknown,
   exp: unknown,

@@ -1,0 +1,79 @@
+import { Readable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { declaredLength, toReplayableBody } from "./replayable-body.js";
+
+const chunks = (n: number, size: number) =>
+  Array.from({ length: n }, (_, i) => Buffer.alloc(size, i));
+
+async function drain(body: unknown): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of body as Readable) parts.push(Buffer.from(part as Buffer));
+  return Buffer.concat(parts);
+}
+
+describe("toReplayableBody", () => {
+  it("passes strings and buffers through, replayable", async () => {
+    const buffer = Buffer.from("abc");
+    const body = await toReplayableBody(buffer, 1, undefined);
+    expect(body.replayable).toBe(true);
+    expect(body.next()).toBe(buffer);
+    expect(body.next()).toBe(buffer);
+  });
+
+  it("gives each attempt a fresh stream over the same bytes when the stream fits", async () => {
+    const source = Readable.from(chunks(4, 1000));
+    const body = await toReplayableBody(source, 4000, 4000);
+    expect(body.replayable).toBe(true);
+    const first = await drain(body.next());
+    const second = await drain(body.next());
+    expect(first.length).toBe(4000);
+    expect(second.equals(first)).toBe(true);
+  });
+
+  it("does not read a stream whose declared length exceeds the cap", async () => {
+    let reads = 0;
+    const source = new Readable({
+      read() {
+        reads++;
+        this.push(null);
+      },
+    });
+    const body = await toReplayableBody(source, 10, 11);
+    expect(body.replayable).toBe(false);
+    expect(reads).toBe(0);
+    expect(body.next()).toBe(source);
+    expect(() => body.next()).toThrow(/requested twice/);
+  });
+
+  it("without a declared length, reads up to the cap and sends the rest untouched", async () => {
+    const data = chunks(5, 1000);
+    const body = await toReplayableBody(Readable.from(data), 2500, undefined);
+    expect(body.replayable).toBe(false);
+    expect((await drain(body.next())).equals(Buffer.concat(data))).toBe(true);
+  });
+
+  it("stops buffering a stream that runs past its declared length", async () => {
+    // Declared 100 bytes; 100 KB arrive: past twice the cap plus the framing allowance.
+    const data = chunks(100, 1000);
+    const body = await toReplayableBody(Readable.from(data), 100, 100);
+    expect(body.replayable).toBe(false);
+    expect((await drain(body.next())).equals(Buffer.concat(data))).toBe(true);
+  });
+
+  it("never buffers a web stream", async () => {
+    const web = new ReadableStream();
+    const body = await toReplayableBody(web, 1 << 20, 0);
+    expect(body.replayable).toBe(false);
+    expect(body.next()).toBe(web);
+  });
+});
+
+describe("declaredLength", () => {
+  it("prefers the decoded length of an aws-chunked body", () => {
+    expect(declaredLength({ "content-length": "120", "X-Amz-Decoded-Content-Length": "100" })).toBe(
+      100,
+    );
+    expect(declaredLength({ "content-length": "7" })).toBe(7);
+    expect(declaredLength({ "content-length": "seven" })).toBeUndefined();
+  });
+});

@@ -1,0 +1,14 @@
+export { run, VERSION } from "./run.js";
+export { EXIT, UsageError } from "./usage-error.js";
+export type { ExitCode } from "./usage-error.js";
+export type { CliIo, InputStream, OutputStream } from "./io.js";
+export { parseSignedUrl } from "./signed-url.js";
+export type { SignedUrlFacts, SignedUrlKind } from "./signed-url.js";
+export { judgeUrl } from "./url-verdict.js";
+export type { ClockView, UrlJudgement, UrlState, UrlVerdict } from "./url-verdict.js";
+export { measureOffset } from "./measure.js";
+export type { Attempt, Measurement, MeasureOptions } from "./measure.js";
+export { readErrorInput } from "./error-input.js";
+export type { ErrorInput, InputShape } from "./error-input.js";
+export { windowImpacts } from "./windows.js";
+export type { ImpactStatus, WindowImpact } from "./windows.js";

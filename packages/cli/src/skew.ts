@@ -1,0 +1,147 @@
+import { formatDuration, describeOffset, formatOffset, table } from "./format.js";
+import type { CliIo } from "./io.js";
+import { type Measurement, measureOffset } from "./measure.js";
+import type { Colors, Printer } from "./output.js";
+import { printMeasurementFailure, verdictMark } from "./report.js";
+import { EXIT, type ExitCode, UsageError } from "./usage-error.js";
+import { type ImpactStatus, type WindowImpact, windowImpacts } from "./windows.js";
+
+export interface SkewOptions {
+  json: boolean;
+  samples: number;
+  timeoutMs: number;
+  /** Offsets at or beyond this are a problem (exit 1). */
+  toleranceMs: number;
+}
+
+/** `skewguard skew <url>`. */
+export async function skew(
+  text: string,
+  options: SkewOptions,
+  io: CliIo,
+  printer: Printer,
+): Promise<ExitCode> {
+  const target = endpointUrl(text);
+  let measurement: Measurement;
+  try {
+    measurement = await measureOffset(target, io, {
+      count: options.samples,
+      timeoutMs: options.timeoutMs,
+      onProgress: (done, total) =>
+        printer.progress.update(`measuring ${target.host} ${done}/${total}`),
+    });
+  } finally {
+    printer.progress.done();
+  }
+  const estimate = measurement.estimate;
+  const healthy = estimate !== undefined && Math.abs(estimate.offsetMs) < options.toleranceMs;
+  const impacts = estimate ? windowImpacts(estimate.offsetMs, options.toleranceMs) : [];
+  if (options.json) printer.json(toJson(measurement, options, healthy, impacts));
+  else printHuman(printer, measurement, options, healthy, impacts);
+  return healthy ? EXIT.healthy : EXIT.problem;
+}
+
+/** A bare host is taken as https; a query is dropped (it may hold a signature). */
+function endpointUrl(text: string): URL {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `https://${text}`;
+  try {
+    const url = new URL(withScheme);
+    if (url.protocol === "http:" || url.protocol === "https:") return url;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`not an http(s) URL or host: ${JSON.stringify(text.slice(0, 60))}`);
+}
+
+function toJson(
+  measurement: Measurement,
+  options: SkewOptions,
+  healthy: boolean,
+  impacts: WindowImpact[],
+) {
+  const e = measurement.estimate;
+  return {
+    command: "skew",
+    target: measurement.target,
+    host: measurement.host,
+    measured: e !== undefined,
+    offsetMs: e ? Math.round(e.offsetMs) : null,
+    lowMs: e ? Math.floor(e.lowMs) : null,
+    highMs: e ? Math.ceil(e.highMs) : null,
+    boundMs: e ? boundOf(e) : null,
+    samples: e?.samples ?? 0,
+    toleranceMs: options.toleranceMs,
+    healthy,
+    windows: impacts,
+    attempts: measurement.attempts.map((a) => ({
+      roundTripMs: a.receivedAt - a.sentAt,
+      status: a.status ?? null,
+      date: a.date ?? null,
+      outcome: a.outcome,
+      ...(a.error ? { error: a.error } : {}),
+    })),
+  };
+}
+
+/** Half the width, rounded up: the offset is within ± this of the printed value. */
+function boundOf(e: { lowMs: number; highMs: number }): number {
+  return Math.ceil((e.highMs - e.lowMs) / 2);
+}
+
+function printHuman(
+  printer: Printer,
+  measurement: Measurement,
+  options: SkewOptions,
+  healthy: boolean,
+  impacts: WindowImpact[],
+): void {
+  const c = printer.colors;
+  const e = measurement.estimate;
+  printer.line(
+    c.bold(`Clock offset to ${measurement.host}`) + c.dim(` (HEAD ${measurement.target})`),
+  );
+  if (!e) {
+    printMeasurementFailure(printer, measurement);
+    printer.line();
+    printer.line(`${verdictMark(c, false)} no offset: the endpoint gave no usable Date header`);
+    return;
+  }
+  const rows: Array<[string, string]> = [
+    [
+      "offset",
+      `${formatOffset(e.offsetMs)} ±${boundOf(e)}ms  ${c.dim("(server minus this machine)")}`,
+    ],
+    ["range", `${Math.floor(e.lowMs)}ms .. ${Math.ceil(e.highMs)}ms`],
+    ["samples", `${e.samples} of ${measurement.attempts.length} requests`],
+  ];
+  for (const row of table(rows)) printer.line(row);
+  printer.line();
+  const verdict = healthy
+    ? `this clock is ${describeOffset(e.offsetMs)}, within the ${formatDuration(options.toleranceMs)} tolerance`
+    : `this clock is ${describeOffset(e.offsetMs)}: more than the ${formatDuration(options.toleranceMs)} tolerance`;
+  printer.line(`${verdictMark(c, healthy)} ${verdict}`);
+  printer.line();
+  printer.line(c.bold("What it means"));
+  for (const impact of impacts) {
+    printer.line(
+      `  ${statusMark(c, impact.status)} ${c.bold(impact.what)} ${c.dim(`[${impact.window}]`)}`,
+    );
+    printer.line(`      ${impact.detail}`);
+  }
+  if (!healthy) {
+    printer.line();
+    printer.line(c.bold("Fix"));
+    printer.line(
+      "  Resynchronise this clock: `sudo timedatectl set-ntp true` or `sudo chronyc makestep` (Linux),",
+    );
+    printer.line(
+      "  `w32tm /resync` (Windows); meanwhile skewguard's plugins sign on the server's clock.",
+    );
+  }
+}
+
+function statusMark(c: Colors, status: ImpactStatus): string {
+  if (status === "ok") return c.green("✓");
+  if (status === "at-risk") return c.yellow("!");
+  return c.red("✗");
+}

@@ -1,0 +1,504 @@
+import { randomBytes } from "node:crypto";
+import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { decodeAwsChunked } from "./aws-chunked.js";
+import { checksumAlgorithmOf, findChecksumMismatch } from "./checksums.js";
+import {
+  type AuthOptions,
+  type PayloadExpectation,
+  type SkewErrorStyle,
+  authenticateRequest,
+  headerValues,
+} from "./s3-auth.js";
+import {
+  type S3ErrorResponse,
+  type ServerFlavor,
+  accessDenied,
+  badDigest,
+  contentSha256Mismatch,
+  errorXml,
+  incompleteBody,
+  signatureDoesNotMatch,
+} from "./s3-errors.js";
+import { type OperationResult, createObjectStore, runOperation } from "./s3-operations.js";
+import { type DateHeaderMode, createServerClock, dateHeaders } from "./server-clock.js";
+import { type RawHeader, parseQuery, percentDecode, sha256Hex } from "./sigv4.js";
+
+/**
+ * A loopback S3-compatible server with its own clock that verifies SigV4 for real, for tests,
+ * demos and benchmarks of clock-skew handling. Path-style addressing only: configure clients
+ * with `forcePathStyle: true` and `endpoint: server.url`.
+ */
+
+export interface S3TestServerOptions {
+  /**
+   * Server clock = real clock + this offset; change it later with `setClockOffset`.
+   * @default 0
+   */
+  clockOffsetMs?: number;
+  /**
+   * How far a header-signed request's time may be from the server's (S3's is 15 minutes).
+   * @default 900_000
+   */
+  allowedSkewMs?: number;
+  /**
+   * How a stale header-signed request is refused: S3's own `RequestTimeTooSkewed` (with
+   * `RequestTime`, `ServerTime`, `MaxAllowedSkewMilliseconds`), or `SignatureDoesNotMatch`
+   * with the server's string to sign (as some S3-compatible stores do).
+   * @default "RequestTimeTooSkewed"
+   */
+  errorStyle?: SkewErrorStyle;
+  /**
+   * Fault mode of the `Date` response header; see `DateHeaderMode`.
+   * @default "normal"
+   */
+  dateHeader?: DateHeaderMode;
+  /**
+   * For `dateHeader: "with-age"`: the `Age` value and how stale `Date` is.
+   * @default 100
+   */
+  ageSeconds?: number;
+  /**
+   * Access key id -> secret.
+   * @default { AKIDEXAMPLE: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" }
+   */
+  credentials?: Record<string, string>;
+  /**
+   * The region credential scopes must name (S3 answers AuthorizationHeaderMalformed otherwise;
+   * the GCS flavor accepts any).
+   * @default "us-east-1"
+   */
+  region?: string;
+  /**
+   * The server stops by itself after this long without a request; 0 never.
+   * @default 60_000
+   */
+  idleTimeoutMs?: number;
+  /**
+   * `gcs` answers like the Google Cloud Storage XML API used with HMAC keys: `x-goog-*`
+   * headers, GCS error shapes, no `x-amz-request-id`.
+   * @default "s3"
+   */
+  flavor?: ServerFlavor;
+  /**
+   * `minimal` strips the evidence from error bodies (no `ServerTime`, `StringToSign`...): a
+   * server whose only clock evidence is the `Date` header.
+   * @default "full"
+   */
+  errorBody?: "full" | "minimal";
+  /**
+   * Object keys under these prefixes are refused with a policy AccessDenied, whatever the
+   * signature: an error no clock fix can cure.
+   * @default ["denied/"]
+   */
+  deniedPrefixes?: string[];
+  /**
+   * Answer NoSuchBucket for buckets never created nor written to. By default any bucket
+   * exists (empty until written), so a missing key is always NoSuchKey.
+   * @default false
+   */
+  strictBuckets?: boolean;
+  /**
+   * Keep the Node.js process alive while the server runs (for demos serving other
+   * processes). By default the server and its timers are unref'd.
+   * @default false
+   */
+  keepProcessAlive?: boolean;
+}
+
+export interface S3RequestLogEntry {
+  method: string;
+  /** The raw request path, without the query. */
+  path: string;
+  query: string;
+  status: number;
+  /** The error code, for error responses. */
+  code?: string;
+  /** Real-clock milliseconds when the response was sent. */
+  at: number;
+  /** S3 operation name, e.g. `GetObject`. */
+  operation?: string;
+  bucket?: string;
+  key?: string;
+  /** `attempt=N` from the AWS SDK's `amz-sdk-request` header. */
+  sdkAttempt?: number;
+  /** The `x-amz-content-sha256` the client sent (shows which payload mode it chose). */
+  contentSha256?: string;
+}
+
+export interface S3TestServer {
+  url: string;
+  host: string;
+  port: number;
+  /** Every request received, counted on arrival. */
+  readonly attempts: number;
+  /** Completed requests matching the filter; `key` matches `key` or `bucket/key`. */
+  attemptsBy(filter?: { method?: string; key?: string; operation?: string }): number;
+  readonly log: S3RequestLogEntry[];
+  /** `bucket/key` -> stored bytes (after aws-chunked decoding); tests may seed it. */
+  readonly objects: Map<string, Buffer>;
+  /** The server's current time in milliseconds. */
+  now(): number;
+  setClockOffset(ms: number): void;
+  setDateHeader(mode: DateHeaderMode): void;
+  setErrorStyle(style: SkewErrorStyle): void;
+  resetCounts(): void;
+  close(): Promise<void>;
+  /** Resolves when the server has stopped, by `close()` or by idling out. */
+  readonly closed: Promise<void>;
+}
+
+export const DEFAULT_CREDENTIALS: Readonly<Record<string, string>> = {
+  AKIDEXAMPLE: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+};
+
+interface Target {
+  bucket: string | undefined;
+  key: string | undefined;
+}
+
+function parseTarget(rawPath: string): Target {
+  const path = rawPath.startsWith("/") ? rawPath.slice(1) : rawPath;
+  if (path === "") return { bucket: undefined, key: undefined };
+  const slash = path.indexOf("/");
+  const decode = (text: string) => percentDecode(text).toString("utf8");
+  if (slash < 0) return { bucket: decode(path), key: undefined };
+  return { bucket: decode(path.slice(0, slash)), key: decode(path.slice(slash + 1)) };
+}
+
+function rawHeaderPairs(raw: readonly string[]): RawHeader[] {
+  const pairs: RawHeader[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i] as string, raw[i + 1] as string]);
+  return pairs;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function sdkAttempt(headers: readonly RawHeader[]): number | undefined {
+  const value = headerValues(headers, "amz-sdk-request")[0];
+  const match = value ? /attempt=(\d+)/.exec(value) : null;
+  return match ? Number(match[1]) : undefined;
+}
+
+type PayloadCheck =
+  | { ok: true; data: Buffer; trailers: Array<[string, string]> }
+  | { ok: false; error: S3ErrorResponse };
+
+function checkPayload(
+  payload: PayloadExpectation,
+  raw: Buffer,
+  headers: readonly RawHeader[],
+  flavor: ServerFlavor,
+  accessKeyId: string,
+): PayloadCheck {
+  if (payload.kind === "unsigned") return { ok: true, data: raw, trailers: [] };
+  if (payload.kind === "sha256") {
+    const actual = sha256Hex(raw);
+    if (actual !== payload.hash)
+      return { ok: false, error: contentSha256Mismatch(payload.hash, actual) };
+    return { ok: true, data: raw, trailers: [] };
+  }
+  const decoded = decodeAwsChunked(raw, payload.mode, payload.signing);
+  if (!decoded.ok) {
+    if (decoded.reason === "malformed")
+      return { ok: false, error: incompleteBody(decoded.message) };
+    return {
+      ok: false,
+      error: signatureDoesNotMatch(flavor, {
+        accessKeyId,
+        stringToSign: decoded.stringToSign ?? "",
+        signatureProvided: decoded.signatureProvided ?? "",
+        canonicalRequest: "",
+      }),
+    };
+  }
+  const declared = headerValues(headers, "x-amz-decoded-content-length")[0];
+  if (declared !== undefined && Number(declared) !== decoded.data.length) {
+    return {
+      ok: false,
+      error: incompleteBody(
+        "You did not provide the number of bytes specified by the x-amz-decoded-content-length header",
+      ),
+    };
+  }
+  return { ok: true, data: decoded.data, trailers: decoded.trailers };
+}
+
+export async function startS3TestServer(options: S3TestServerOptions = {}): Promise<S3TestServer> {
+  const clock = createServerClock(options.clockOffsetMs ?? 0);
+  const flavor = options.flavor ?? "s3";
+  const auth: AuthOptions = {
+    credentials: options.credentials ?? DEFAULT_CREDENTIALS,
+    region: options.region ?? "us-east-1",
+    allowedSkewMs: options.allowedSkewMs ?? 15 * 60_000,
+    errorStyle: options.errorStyle ?? "RequestTimeTooSkewed",
+    flavor,
+  };
+  const operationOptions = {
+    flavor,
+    deniedPrefixes: options.deniedPrefixes ?? ["denied/"],
+    strictBuckets: options.strictBuckets ?? false,
+  };
+  let dateMode: DateHeaderMode = options.dateHeader ?? "normal";
+  const ageSeconds = options.ageSeconds ?? 100;
+  const minimalErrors = options.errorBody === "minimal";
+  const store = createObjectStore(clock.now());
+  const log: S3RequestLogEntry[] = [];
+  let attempts = 0;
+  let inFlight = 0;
+
+  function send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    result: OperationResult,
+    entry: Omit<S3RequestLogEntry, "status" | "at">,
+  ): void {
+    const isError = result.error !== undefined;
+    const requestId = randomBytes(8).toString("hex").toUpperCase();
+    const hostId = randomBytes(48).toString("base64");
+    res.sendDate = false;
+    if (flavor === "s3") {
+      res.setHeader("x-amz-request-id", requestId);
+      res.setHeader("x-amz-id-2", hostId);
+      res.setHeader("Server", "AmazonS3");
+    } else {
+      res.setHeader("X-GUploader-UploadID", randomBytes(48).toString("base64url"));
+      res.setHeader("Server", "UploadServer");
+    }
+    for (const [name, value] of dateHeaders(dateMode, clock.now(), isError, ageSeconds)) {
+      res.setHeader(name, value);
+    }
+    for (const [name, value] of result.headers) res.setHeader(name, value);
+    let body: Buffer | string | undefined = result.body;
+    if (result.error) {
+      body = errorXml(result.error, flavor, { requestId, hostId }, minimalErrors);
+      res.setHeader(
+        "Content-Type",
+        flavor === "gcs" ? "application/xml; charset=UTF-8" : "application/xml",
+      );
+    }
+    // HEAD answers carry no body, errors included: S3 sends only the status and headers.
+    if (req.method === "HEAD" || body === undefined) {
+      if (result.error) res.removeHeader("Content-Type");
+      res.writeHead(result.status);
+      res.end();
+    } else {
+      res.setHeader("Content-Length", Buffer.byteLength(body));
+      res.writeHead(result.status);
+      res.end(body);
+    }
+    log.push({
+      ...entry,
+      status: result.status,
+      ...(result.error ? { code: result.error.code } : {}),
+      at: Date.now(),
+      operation: result.operation,
+    });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, expectContinue: boolean) {
+    const url = req.url ?? "/";
+    const queryAt = url.indexOf("?");
+    const rawPath = queryAt < 0 ? url : url.slice(0, queryAt);
+    const rawQuery = queryAt < 0 ? "" : url.slice(queryAt + 1);
+    const method = (req.method ?? "GET").toUpperCase();
+    const headers = rawHeaderPairs(req.rawHeaders);
+    const target = parseTarget(rawPath);
+    const attempt = sdkAttempt(headers);
+    const contentSha256 = headerValues(headers, "x-amz-content-sha256")[0];
+    const entry: Omit<S3RequestLogEntry, "status" | "at"> = {
+      method,
+      path: rawPath,
+      query: rawQuery,
+      ...(target.bucket === undefined ? {} : { bucket: target.bucket }),
+      ...(target.key === undefined ? {} : { key: target.key }),
+      ...(attempt === undefined ? {} : { sdkAttempt: attempt }),
+      ...(contentSha256 === undefined ? {} : { contentSha256 }),
+    };
+    const refuse = async (error: S3ErrorResponse) => {
+      if (expectContinue) {
+        // Like S3: refuse before the body is sent, and drop the connection it was bound for.
+        res.setHeader("Connection", "close");
+      } else {
+        await readBody(req);
+      }
+      send(
+        req,
+        res,
+        { operation: "Authenticate", status: error.status, headers: [], error },
+        entry,
+      );
+    };
+
+    const authResult = authenticateRequest(
+      { method, path: rawPath, query: rawQuery, headers },
+      clock.now(),
+      auth,
+    );
+    if (!authResult.ok) {
+      const error =
+        "anonymous" in authResult
+          ? accessDenied(flavor, "anonymous caller", "storage.objects.get")
+          : authResult.error;
+      await refuse(error);
+      return;
+    }
+    if (expectContinue) res.writeContinue();
+    const raw = await readBody(req);
+    const payload = checkPayload(authResult.payload, raw, headers, flavor, authResult.accessKeyId);
+    if (!payload.ok) {
+      send(
+        req,
+        res,
+        {
+          operation: "Authenticate",
+          status: payload.error.status,
+          headers: [],
+          error: payload.error,
+        },
+        entry,
+      );
+      return;
+    }
+    // Presigned URLs' query checksums are ignored, as S3 documents; headers and trailers count.
+    const checksums = [...headers, ...payload.trailers].filter(([name]) =>
+      checksumAlgorithmOf(name),
+    );
+    const mismatch = findChecksumMismatch(checksums, payload.data);
+    if (mismatch) {
+      const error = badDigest(mismatch.algorithm);
+      send(req, res, { operation: "Checksum", status: error.status, headers: [], error }, entry);
+      return;
+    }
+    const result = runOperation(
+      {
+        method,
+        bucket: target.bucket,
+        key: target.key,
+        query: new Map(parseQuery(rawQuery)),
+        headers,
+        body: payload.data,
+        checksums: checksums.map(([name, value]) => [name.toLowerCase(), value]),
+        accessKeyId: authResult.accessKeyId,
+        nowMs: clock.now(),
+      },
+      store,
+      operationOptions,
+    );
+    send(req, res, result, entry);
+  }
+
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let closing: Promise<void> | undefined;
+  let resolveClosed: () => void = () => {};
+  const closed = new Promise<void>((resolve) => {
+    resolveClosed = resolve;
+  });
+
+  const server = createServer({ keepAliveTimeout: 5_000 });
+
+  function armIdle(): void {
+    if (idleTimer) clearTimeout(idleTimer);
+    if (idleTimeoutMs <= 0 || closing) return;
+    idleTimer = setTimeout(() => {
+      if (inFlight > 0) armIdle();
+      else void close();
+    }, idleTimeoutMs);
+    if (!options.keepProcessAlive) idleTimer.unref();
+  }
+
+  function close(): Promise<void> {
+    if (closing) return closing;
+    if (idleTimer) clearTimeout(idleTimer);
+    closing = new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }).then(resolveClosed);
+    return closing;
+  }
+
+  const dispatch = (req: IncomingMessage, res: ServerResponse, expectContinue: boolean) => {
+    attempts++;
+    inFlight++;
+    armIdle();
+    handle(req, res, expectContinue)
+      .catch((error: unknown) => {
+        if (res.headersSent) return;
+        const failure: S3ErrorResponse = {
+          status: 500,
+          code: "InternalError",
+          message: `We encountered an internal error. Please try again. (${String(error)})`,
+        };
+        send(
+          req,
+          res,
+          { operation: "Internal", status: 500, headers: [], error: failure },
+          {
+            method: req.method ?? "GET",
+            path: req.url ?? "/",
+            query: "",
+          },
+        );
+      })
+      .finally(() => {
+        inFlight--;
+        armIdle();
+      });
+  };
+  server.on("request", (req, res) => dispatch(req, res, false));
+  server.on("checkContinue", (req, res) => dispatch(req, res, true));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  if (!options.keepProcessAlive) server.unref();
+  armIdle();
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    host: "127.0.0.1",
+    port,
+    get attempts() {
+      return attempts;
+    },
+    attemptsBy(filter = {}) {
+      return log.filter(
+        (entry) =>
+          (filter.method === undefined || entry.method === filter.method.toUpperCase()) &&
+          (filter.operation === undefined || entry.operation === filter.operation) &&
+          (filter.key === undefined ||
+            entry.key === filter.key ||
+            `${entry.bucket}/${entry.key}` === filter.key),
+      ).length;
+    },
+    log,
+    objects: store.objects,
+    now: () => clock.now(),
+    setClockOffset: (ms) => clock.setOffset(ms),
+    setDateHeader: (mode) => {
+      dateMode = mode;
+    },
+    setErrorStyle: (style) => {
+      auth.errorStyle = style;
+    },
+    resetCounts() {
+      attempts = 0;
+      log.length = 0;
+    },
+    close,
+    closed,
+  };
+}
