@@ -1,9 +1,10 @@
 // The README's S3 snippet, run from a fresh project that installed the packed packages
 // (argv[2]) against a testkit S3 server whose clock is 20 minutes ahead. Prints what the
 // server counted; exits non-zero if skewguard did not recover.
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { DEFAULT_CREDENTIALS, startS3TestServer } from "../packages/testkit/dist/index.js";
 
 const project = process.argv[2];
@@ -30,13 +31,13 @@ console.log(JSON.stringify({ presignedStatus: res.status, body: await res.text()
 `;
 writeFileSync(join(project, "readme-s3.mjs"), userCode);
 try {
-  const out = JSON.parse(
-    execFileSync("node", ["readme-s3.mjs"], {
-      cwd: project,
-      env: { ...process.env, S3_URL: server.url },
-      encoding: "utf8",
-    }),
-  );
+  // Asynchronous: the server runs in this process and must keep answering meanwhile.
+  const { stdout } = await promisify(execFile)("node", ["readme-s3.mjs"], {
+    cwd: project,
+    env: { ...process.env, S3_URL: server.url },
+    encoding: "utf8",
+  });
+  const out = JSON.parse(stdout);
   const ok =
     out.presignedStatus === 200 && out.body === "hello" && out.events.includes("request.recovered");
   console.log(

@@ -8,4 +8,5 @@ $PNPM exec biome check .
 $PNPM exec tsc -p tsconfig.json
 $PNPM -r --filter "./packages/*" run build
 node scripts/check-packages.mjs
+node scripts/check-install.mjs
 $PNPM exec vitest run
