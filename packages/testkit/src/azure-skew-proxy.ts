@@ -1,6 +1,7 @@
 import {
   Agent,
   type IncomingMessage,
+  type OutgoingHttpHeaders,
   type ServerResponse,
   createServer,
   request as httpRequest,
@@ -14,8 +15,9 @@ import {
   macMismatchDetail,
   sasTimeDetail,
 } from "./azure-errors.js";
+import { type AzureProxyFaults, RESET_DELAY_MS, faultyErrorBody } from "./azure-proxy-faults.js";
 import { serviceStringToSign } from "./azure-string-to-sign.js";
-import { type ServerClock, createServerClock, httpDate } from "./server-clock.js";
+import { type ServerClock, createServerClock, dateHeaders } from "./server-clock.js";
 
 /**
  * A reverse proxy with its own clock in front of Azurite, enforcing what Azurite does not: the
@@ -48,6 +50,11 @@ export interface AzureSkewProxyOptions {
    * @default 60_000
    */
   idleTimeoutMs?: number;
+  /**
+   * Misbehaviour for fault tests; change it later with `setFaults`.
+   * @default {} (none)
+   */
+  faults?: AzureProxyFaults;
 }
 
 export interface AzureProxyLogEntry {
@@ -63,6 +70,10 @@ export interface AzureProxyLogEntry {
   rejectedByProxy: boolean;
   /** Real-clock ms when the response was sent. */
   at: number;
+  /** The request's `x-ms-date` (or `Date`): when the client says it signed. */
+  requestDate?: string;
+  /** A fault that cut the exchange short: no answer at all, or a reset after the headers. */
+  fault?: "stall" | "reset-after-headers";
 }
 
 export interface AzureSkewProxy {
@@ -73,6 +84,8 @@ export interface AzureSkewProxy {
   readonly attempts: number;
   readonly log: readonly AzureProxyLogEntry[];
   setClockOffset(offsetMs: number): void;
+  /** Replaces the faults in force (`{}` for none). */
+  setFaults(faults: AzureProxyFaults): void;
   resetLog(): void;
   close(): Promise<void>;
   /** Resolves when the proxy has stopped, by `close()` or by idling out. */
@@ -89,14 +102,17 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
   const agent = new Agent({ keepAlive: true });
   const log: AzureProxyLogEntry[] = [];
   let attempts = 0;
+  let faults: AzureProxyFaults = options.faults ?? {};
 
   const record = (
     req: IncomingMessage,
     status: number,
     code: string | undefined,
     rejected: boolean,
+    fault?: AzureProxyLogEntry["fault"],
   ) => {
     const url = new URL(req.url ?? "/", "http://proxy.invalid");
+    const requestDate = single(req.headers["x-ms-date"]) ?? single(req.headers.date);
     log.push({
       method: req.method ?? "GET",
       path: url.pathname,
@@ -105,15 +121,65 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
       sas: url.searchParams.has("sig"),
       rejectedByProxy: rejected,
       at: Date.now(),
+      ...(requestDate ? { requestDate } : {}),
+      ...(fault ? { fault } : {}),
     });
+  };
+
+  /** The server time error bodies state (`Time:`), which a fault may move off the clock. */
+  const bodyTime = () => clock.now() + (faults.bodyTimeShiftMs ?? 0);
+
+  /**
+   * Every answer leaves through here: stamped with the proxy's `Date` (as the fault says), the
+   * error body as the fault delivers it, or the connection reset after the headers.
+   */
+  const respond = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    headers: OutgoingHttpHeaders,
+    body: string | IncomingMessage,
+    rejected: boolean,
+  ) => {
+    const isError = status >= 400;
+    const code = single(headers["x-ms-error-code"] as string | string[] | undefined);
+    const out: OutgoingHttpHeaders = { ...headers };
+    delete out.date;
+    const stamped = clock.now() + (faults.dateShiftMs ?? 0);
+    for (const [name, value] of dateHeaders(faults.dateHeader ?? "normal", stamped, isError)) {
+      out[name.toLowerCase()] = value;
+    }
+    let content = body;
+    if (typeof content === "string" && isError) {
+      content = faultyErrorBody(content, faults.errorBody);
+      out["content-length"] = String(Buffer.byteLength(content));
+      delete out["transfer-encoding"];
+    }
+    res.sendDate = false;
+    res.writeHead(status, out);
+    const reset =
+      faults.resetAfterHeaders === "all" || (faults.resetAfterHeaders === "errors" && isError);
+    if (reset) {
+      if (typeof content !== "string") content.destroy();
+      res.flushHeaders();
+      const timer = setTimeout(() => req.socket.resetAndDestroy(), RESET_DELAY_MS);
+      timer.unref();
+      record(req, status, code, rejected, "reset-after-headers");
+      return;
+    }
+    if (typeof content === "string") {
+      res.end(content);
+      record(req, status, code, rejected);
+      return;
+    }
+    content.pipe(res);
+    res.on("finish", () => record(req, status, code, rejected));
   };
 
   const reject = async (req: IncomingMessage, res: ServerResponse, error: AzureErrorResponse) => {
     // Read the body first: a client still writing an upload would otherwise see a reset.
     await drain(req);
-    res.writeHead(error.status, error.headers);
-    res.end(error.body);
-    record(req, error.status, error.headers["x-ms-error-code"], true);
+    respond(req, res, error.status, error.headers, error.body, true);
   };
 
   const forward = (req: IncomingMessage, res: ServerResponse) => {
@@ -123,16 +189,15 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
       (response) => void relay(req, res, response),
     );
     upstream.on("error", () => {
-      if (!res.headersSent) res.writeHead(502, { date: httpDate(clock.now()) });
-      res.end();
-      record(req, 502, undefined, false);
+      if (res.headersSent) res.destroy();
+      else respond(req, res, 502, {}, "", false);
     });
     req.pipe(upstream);
   };
 
   const relay = async (req: IncomingMessage, res: ServerResponse, response: IncomingMessage) => {
     const status = response.statusCode ?? 502;
-    const headers = { ...response.headers, date: httpDate(clock.now()) };
+    const headers = { ...response.headers };
     const code = single(response.headers["x-ms-error-code"]);
     if (status === 403 && code === "AuthorizationFailure" && isSharedKey(req)) {
       await drain(response);
@@ -140,34 +205,33 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
         signatureOf(req),
         serviceStringToSign(req.method ?? "GET", req.url ?? "/", req.headers, accountName),
       );
-      const error = authenticationFailed(clock.now(), detail, req.method ?? "GET");
-      res.writeHead(error.status, error.headers);
-      res.end(error.body);
-      record(req, error.status, error.headers["x-ms-error-code"], false);
+      const error = authenticationFailed(bodyTime(), detail, req.method ?? "GET");
+      respond(req, res, error.status, error.headers, error.body, false);
       return;
     }
     if (status >= 400 && req.method !== "HEAD") {
       // Azurite writes its own (real) clock into `Time:`; the proxy's clock is the server's.
       const body = (await readAll(response)).replace(
         /Time:\d{4}-\d\d-\d\dT[\d:.]+Z/g,
-        `Time:${azureTime(clock.now())}`,
+        `Time:${azureTime(bodyTime())}`,
       );
-      headers["content-length"] = String(Buffer.byteLength(body));
-      delete headers["transfer-encoding"];
-      res.writeHead(status, headers);
-      res.end(body);
-      record(req, status, code, false);
+      respond(req, res, status, headers, body, false);
       return;
     }
-    res.writeHead(status, headers);
-    response.pipe(res);
-    res.on("finish", () => record(req, status, code, false));
+    respond(req, res, status, headers, response, false);
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     attempts++;
     armIdle();
-    const error = clockCheck(req, clock.now(), allowedSkewMs);
+    if (faults.clockStepPerRequestMs)
+      clock.setOffset(clock.offsetMs + faults.clockStepPerRequestMs);
+    if (faults.stall) {
+      // Held until the client gives up or the proxy closes; counted, never answered.
+      record(req, 0, undefined, true, "stall");
+      return;
+    }
+    const error = clockCheck(req, clock.now(), allowedSkewMs, faults.bodyTimeShiftMs ?? 0);
     if (error) void reject(req, res, error);
     else forward(req, res);
   };
@@ -210,6 +274,9 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
     },
     log,
     setClockOffset: (offsetMs) => clock.setOffset(offsetMs),
+    setFaults: (next) => {
+      faults = next;
+    },
     resetLog: () => {
       attempts = 0;
       log.length = 0;
@@ -224,6 +291,7 @@ export function clockCheck(
   req: Pick<IncomingMessage, "url" | "headers" | "method">,
   nowMs: number,
   allowedSkewMs: number,
+  bodyTimeShiftMs = 0,
 ): AzureErrorResponse | undefined {
   const method = req.method ?? "GET";
   const query = new URL(req.url ?? "/", "http://proxy.invalid").searchParams;
@@ -233,14 +301,22 @@ export function clockCheck(
     const early = start !== undefined && nowMs < start;
     const late = expiry !== undefined && nowMs > expiry;
     if (!early && !late) return undefined;
-    return authenticationFailed(nowMs, sasTimeDetail(start, expiry, nowMs), method);
+    return authenticationFailed(
+      nowMs + bodyTimeShiftMs,
+      sasTimeDetail(start, expiry, nowMs + bodyTimeShiftMs),
+      method,
+    );
   }
   if (!req.headers.authorization) return undefined;
   const requestDate = single(req.headers["x-ms-date"]) ?? single(req.headers.date);
   const signedAt = parseTime(requestDate ?? null);
   if (requestDate === undefined || signedAt === undefined) return undefined;
   if (Math.abs(nowMs - signedAt) <= allowedSkewMs) return undefined;
-  return authenticationFailed(nowMs, dateHeaderDetail(requestDate, signedAt < nowMs), method);
+  return authenticationFailed(
+    nowMs + bodyTimeShiftMs,
+    dateHeaderDetail(requestDate, signedAt < nowMs),
+    method,
+  );
 }
 
 function parseTime(value: string | null): number | undefined {

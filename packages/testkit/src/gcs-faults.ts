@@ -57,6 +57,8 @@ export function writeReply(
     headers["Content-Length"] = String(body.length);
   }
   for (const [name, value] of dateHeaders(mode, serverNowMs, isError)) headers[name] = value;
+  // Node would add a Date of the real clock: the fake's own (or none, or a broken one) only.
+  res.sendDate = false;
   res.writeHead(reply.status, headers);
   if (fault?.kind === "reset-after-headers") {
     res.flushHeaders();

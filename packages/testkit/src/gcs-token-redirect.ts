@@ -27,7 +27,10 @@ export function redirectGoogleTokenRequests(
   const gaxios = gaxiosOf(authClient.transporter);
   const interceptor: RequestInterceptor = {
     resolved: (config) => {
-      if (GOOGLE_TOKEN_AUDIENCES.includes(String(config.url))) config.url = tokenUrl;
+      if (GOOGLE_TOKEN_AUDIENCES.includes(String(config.url))) {
+        // gaxios 7+ hands the interceptor a `URL` and reads it as one afterwards.
+        config.url = config.url instanceof URL ? new URL(tokenUrl) : tokenUrl;
+      }
       return config;
     },
   };

@@ -1,5 +1,7 @@
 export { DEFAULT_CREDENTIALS, startS3TestServer } from "./s3-server.js";
 export type { S3RequestLogEntry, S3TestServer, S3TestServerOptions } from "./s3-server.js";
+export { S3_HUGE_ERROR_BODY_BYTES } from "./s3-faults.js";
+export type { S3Fault } from "./s3-faults.js";
 export type { SkewErrorStyle } from "./s3-auth.js";
 export type { ServerFlavor } from "./s3-errors.js";
 export { DATE_HEADER_MODES } from "./server-clock.js";

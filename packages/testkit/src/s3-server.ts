@@ -20,8 +20,16 @@ import {
   incompleteBody,
   signatureDoesNotMatch,
 } from "./s3-errors.js";
+import {
+  type ActiveFault,
+  type S3Fault,
+  activeFault,
+  faultyErrorBody,
+  runawaySkewError,
+  takeFault,
+} from "./s3-faults.js";
 import { type OperationResult, createObjectStore, runOperation } from "./s3-operations.js";
-import { type DateHeaderMode, createServerClock, dateHeaders } from "./server-clock.js";
+import { type DateHeaderMode, createServerClock, dateHeaders, httpDate } from "./server-clock.js";
 import { type RawHeader, parseQuery, percentDecode, sha256Hex } from "./sigv4.js";
 
 /**
@@ -104,6 +112,11 @@ export interface S3TestServerOptions {
    * @default false
    */
   keepProcessAlive?: boolean;
+  /**
+   * A misbehaviour on every request from the start (see `S3Fault`); `setFault` changes it.
+   * @default none
+   */
+  fault?: S3Fault;
 }
 
 export interface S3RequestLogEntry {
@@ -124,6 +137,8 @@ export interface S3RequestLogEntry {
   sdkAttempt?: number;
   /** The `x-amz-content-sha256` the client sent (shows which payload mode it chose). */
   contentSha256?: string;
+  /** The signing time the request claimed (`X-Amz-Date`, header or query), as sent. */
+  signedAt?: string;
 }
 
 export interface S3TestServer {
@@ -142,6 +157,8 @@ export interface S3TestServer {
   setClockOffset(ms: number): void;
   setDateHeader(mode: DateHeaderMode): void;
   setErrorStyle(style: SkewErrorStyle): void;
+  /** Misbehave on the next `times` requests (every one when absent); `undefined` stops. */
+  setFault(fault: S3Fault | undefined, times?: number): void;
   resetCounts(): void;
   close(): Promise<void>;
   /** Resolves when the server has stopped, by `close()` or by idling out. */
@@ -249,6 +266,9 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
   let dateMode: DateHeaderMode = options.dateHeader ?? "normal";
   const ageSeconds = options.ageSeconds ?? 100;
   const minimalErrors = options.errorBody === "minimal";
+  let pendingFault: ActiveFault | undefined = activeFault(options.fault);
+  const faults = new WeakMap<IncomingMessage, S3Fault>();
+  const stalled = new Set<ServerResponse>();
   const store = createObjectStore(clock.now());
   const log: S3RequestLogEntry[] = [];
   let attempts = 0;
@@ -261,6 +281,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     entry: Omit<S3RequestLogEntry, "status" | "at">,
   ): void {
     const isError = result.error !== undefined;
+    const fault = faults.get(req);
     const requestId = randomBytes(8).toString("hex").toUpperCase();
     const hostId = randomBytes(48).toString("base64");
     res.sendDate = false;
@@ -275,17 +296,30 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     for (const [name, value] of dateHeaders(dateMode, clock.now(), isError, ageSeconds)) {
       res.setHeader(name, value);
     }
+    if (fault?.kind === "date-disagrees" && isError) {
+      res.setHeader("Date", httpDate(clock.now() + fault.byMs));
+    }
     for (const [name, value] of result.headers) res.setHeader(name, value);
     let body: Buffer | string | undefined = result.body;
     if (result.error) {
-      body = errorXml(result.error, flavor, { requestId, hostId }, minimalErrors);
+      body = faultyErrorBody(
+        fault,
+        errorXml(result.error, flavor, { requestId, hostId }, minimalErrors),
+      );
       res.setHeader(
         "Content-Type",
         flavor === "gcs" ? "application/xml; charset=UTF-8" : "application/xml",
       );
     }
-    // HEAD answers carry no body, errors included: S3 sends only the status and headers.
-    if (req.method === "HEAD" || body === undefined) {
+    if (fault?.kind === "reset-after-headers") {
+      // A length promised and never delivered: the client waits for a body that is cut off.
+      res.setHeader("Content-Length", (body === undefined ? 0 : Buffer.byteLength(body)) + 1);
+      res.writeHead(result.status);
+      res.flushHeaders();
+      // Let the headers reach the client first, so it is the body that never comes.
+      setTimeout(() => res.socket?.destroy(), 20).unref();
+    } else if (req.method === "HEAD" || body === undefined) {
+      // HEAD answers carry no body, errors included: S3 sends only the status and headers.
       if (result.error) res.removeHeader("Content-Type");
       res.writeHead(result.status);
       res.end();
@@ -313,6 +347,10 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     const target = parseTarget(rawPath);
     const attempt = sdkAttempt(headers);
     const contentSha256 = headerValues(headers, "x-amz-content-sha256")[0];
+    const signedAt =
+      headerValues(headers, "x-amz-date")[0] ?? /[?&]X-Amz-Date=([^&]*)/.exec(url)?.[1];
+    const fault = takeFault(pendingFault);
+    if (fault) faults.set(req, fault);
     const entry: Omit<S3RequestLogEntry, "status" | "at"> = {
       method,
       path: rawPath,
@@ -321,6 +359,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
       ...(target.key === undefined ? {} : { key: target.key }),
       ...(attempt === undefined ? {} : { sdkAttempt: attempt }),
       ...(contentSha256 === undefined ? {} : { contentSha256 }),
+      ...(signedAt === undefined ? {} : { signedAt }),
     };
     const refuse = async (error: S3ErrorResponse) => {
       if (expectContinue) {
@@ -337,6 +376,15 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
       );
     };
 
+    if (fault?.kind === "stall") {
+      await readBody(req);
+      stalled.add(res);
+      return;
+    }
+    if (fault?.kind === "always-skewed") {
+      await refuse(runawaySkewError(fault, signedAt, clock.now()));
+      return;
+    }
     const authResult = authenticateRequest(
       { method, path: rawPath, query: rawQuery, headers },
       clock.now(),
@@ -420,6 +468,8 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     if (idleTimer) clearTimeout(idleTimer);
     closing = new Promise<void>((resolve) => {
       server.close(() => resolve());
+      for (const res of stalled) res.destroy();
+      stalled.clear();
       server.closeAllConnections();
     }).then(resolveClosed);
     return closing;
@@ -493,6 +543,9 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     },
     setErrorStyle: (style) => {
       auth.errorStyle = style;
+    },
+    setFault: (fault, times) => {
+      pendingFault = activeFault(fault, times);
     },
     resetCounts() {
       attempts = 0;
