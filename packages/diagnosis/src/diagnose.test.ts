@@ -204,3 +204,15 @@ describe("diagnose", () => {
     expect(d.checked.length).toBeGreaterThan(0);
   });
 });
+
+describe("diagnose without evidence", () => {
+  it("calls a bare 403 with no server time unknown, listing what it checked", () => {
+    const d = diagnose({
+      observation: obs({ status: 403 }),
+      facts: {},
+      resentOnCorrectedClock: false,
+    });
+    expect(d.cause).toBe("unknown");
+    expect(d.checked).toContain("request time vs server time");
+  });
+});

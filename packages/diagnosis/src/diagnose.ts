@@ -318,8 +318,10 @@ function keyMismatch(
   const clockRuledOut =
     input.resentOnCorrectedClock ||
     (time.skewMs !== undefined && Math.abs(time.skewMs) < threshold(input));
-  // A bare 403 (a HEAD has no body) looks the same for a wrong key and a policy denial.
+  // A bare 403 (a HEAD has no body) looks the same for a wrong key and a policy denial; with
+  // no server time either, nothing points anywhere: say what was checked instead.
   const bare = code === undefined;
+  if (bare && time.skewMs === undefined && !input.resentOnCorrectedClock) return undefined;
   const confidence: Confidence =
     identical || input.resentOnCorrectedClock ? "high" : clockRuledOut && !bare ? "medium" : "low";
   const why = identical

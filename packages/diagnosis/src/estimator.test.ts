@@ -527,7 +527,11 @@ describe("evidence within one response", () => {
       responseDelayMs: 10,
       bodyTimeMs: sendAt + 10 + 1_234,
     });
-    expect(readSample(s)).toEqual({ trusted: true, interval: { lowMs: 1_224, highMs: 1_244 } });
+    expect(readSample(s)).toEqual({
+      trusted: true,
+      interval: { lowMs: 1_224, highMs: 1_244 },
+      fromBody: true,
+    });
   });
 
   it("two body readings that disagree make the response untrusted", () => {
@@ -552,7 +556,11 @@ describe("evidence within one response", () => {
     };
     const reading = readSample(s);
     // Disjoint by 1.5 s (within the 2 s slack): their hull, which holds whichever is right.
-    expect(reading).toEqual({ trusted: true, interval: { lowMs: 980, highMs: 3_500 } });
+    expect(reading).toEqual({
+      trusted: true,
+      interval: { lowMs: 980, highMs: 3_500 },
+      fromBody: true,
+    });
   });
 
   it("two Date-like readings that disagree, with no body, are untrusted", () => {
@@ -562,5 +570,55 @@ describe("evidence within one response", () => {
       evidence: [dateHeader(T0), { ...dateHeader(T0 + 3 * HOUR), source: "token-endpoint" }],
     };
     expect(readSample(s)).toEqual({ trusted: false, outcome: "untrusted-disagreeing" });
+  });
+});
+
+describe("a front end restamping Date", () => {
+  it("cannot drag an estimate learned from body evidence away with headers alone", () => {
+    const trueOffsetMs = 20 * 60_000;
+    // An error with <ServerTime> teaches the offset...
+    const error = exchange({
+      trueOffsetMs,
+      sendAt: T0,
+      requestDelayMs: 5,
+      responseDelayMs: 5,
+      bodyTimeMs: T0 + 5 + trueOffsetMs,
+    });
+    let state = addSample({}, error, error.receivedAt).state;
+    // ...then successes arrive with a Date restamped 3 hours off, again and again.
+    for (let k = 1; k <= 5; k++) {
+      const sendAt = T0 + k * 1_000;
+      const ok = exchange({
+        trueOffsetMs,
+        sendAt,
+        requestDelayMs: 5,
+        responseDelayMs: 5,
+        dateMs: sendAt + trueOffsetMs + 3 * HOUR,
+      });
+      const result = addSample(state, ok, ok.receivedAt);
+      expect(result.outcome).toBe("untrusted-disagreeing");
+      state = result.state;
+    }
+    expectWithin(state, trueOffsetMs);
+  });
+
+  it("still steps on header evidence when the server corroborates it", () => {
+    const error = exchange({
+      trueOffsetMs: 0,
+      sendAt: T0,
+      requestDelayMs: 5,
+      responseDelayMs: 5,
+      bodyTimeMs: T0 + 5,
+    });
+    const state = addSample({}, error, error.receivedAt).state;
+    const stepped = exchange({
+      trueOffsetMs: HOUR,
+      sendAt: T0 + 1_000,
+      requestDelayMs: 5,
+      responseDelayMs: 5,
+    });
+    const result = addSample(state, stepped, stepped.receivedAt, undefined, true);
+    expect(result.outcome).toBe("step-accepted");
+    expectWithin(result.state, HOUR);
   });
 });

@@ -80,6 +80,12 @@ export interface PendingStep extends OffsetInterval {
 export interface EstimatorState {
   estimate?: OffsetEstimate;
   pending?: PendingStep;
+  /**
+   * The estimate rests on exact body evidence (an error's `<ServerTime>` or `Time:`). Header
+   * readings alone then cannot step it: a front end that restamps `Date` on successes would
+   * otherwise drag the offset away after every corrected error, costing a resend each time.
+   */
+  fromBody?: boolean;
 }
 
 export interface SampleResult {
@@ -91,7 +97,7 @@ export interface SampleResult {
 
 /** What a single response says about the offset, before it meets any learned state. */
 export type SampleReading =
-  | { trusted: true; interval: OffsetInterval }
+  | { trusted: true; interval: OffsetInterval; fromBody: boolean }
   | {
       trusted: false;
       outcome: "ignored-no-evidence" | "ignored-slow" | "ignored-cached" | "untrusted-disagreeing";
@@ -151,7 +157,7 @@ export function readSample(sample: EstimatorSample, options?: EstimatorOptions):
   const slackMs = options?.disagreementSlackMs ?? DEFAULT_DISAGREEMENT_SLACK_MS;
   const combined = combineAgreeing(intervals, slackMs);
   if (combined === undefined) return { trusted: false, outcome: "untrusted-disagreeing" };
-  return { trusted: true, interval: combined };
+  return { trusted: true, interval: combined, fromBody: fromBody.length > 0 };
 }
 
 /**
@@ -194,7 +200,7 @@ export function addSample(
   const { estimate, pending } = state;
   if (estimate === undefined) {
     return {
-      state: { estimate: startEstimate(interval, 1, localNow) },
+      state: { estimate: startEstimate(interval, 1, localNow), ...bodyFlag(reading.fromBody) },
       outcome: "accepted",
       interval,
     };
@@ -210,15 +216,25 @@ export function addSample(
       samples: estimate.samples + 1,
       updatedAt: localNow,
     };
-    return { state: { estimate: next }, outcome: "accepted", interval };
+    return {
+      state: { estimate: next, ...bodyFlag(state.fromBody === true || reading.fromBody) },
+      outcome: "accepted",
+      interval,
+    };
   }
 
   if (corroborated === true) {
     return {
-      state: { estimate: startEstimate(interval, 1, localNow) },
+      state: { estimate: startEstimate(interval, 1, localNow), ...bodyFlag(reading.fromBody) },
       outcome: "step-accepted",
       interval,
     };
+  }
+
+  // Headers alone never overrule exact body evidence; if the clock did step, the next failure
+  // carries fresh body evidence and is corroborated.
+  if (state.fromBody === true && !reading.fromBody) {
+    return { state, outcome: "untrusted-disagreeing", interval };
   }
 
   const confirmed =
@@ -227,17 +243,21 @@ export function addSample(
       : intersect(widenForDrift(pending, pending.at, localNow, driftPpm), interval);
   if (confirmed !== undefined) {
     return {
-      state: { estimate: startEstimate(confirmed, 2, localNow) },
+      state: { estimate: startEstimate(confirmed, 2, localNow), ...bodyFlag(reading.fromBody) },
       outcome: "step-accepted",
       interval,
     };
   }
 
   return {
-    state: { estimate, pending: { ...interval, at: localNow } },
+    state: { ...state, pending: { ...interval, at: localNow } },
     outcome: "step-pending",
     interval,
   };
+}
+
+function bodyFlag(fromBody: boolean): Pick<EstimatorState, "fromBody"> {
+  return fromBody ? { fromBody } : {};
 }
 
 function isWellFormed(e: TimeEvidence): boolean {
