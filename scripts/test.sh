@@ -10,3 +10,5 @@ $PNPM -r --filter "./packages/*" run build
 node scripts/check-packages.mjs
 node scripts/check-install.mjs
 $PNPM exec vitest run
+# Second leg: the newest SDK majors (they need Node 22), from the npm package node@22.
+npx -y -p node@22 -c "node --version && ./node_modules/.bin/vitest run --config vitest.node22.config.ts"
