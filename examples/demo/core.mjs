@@ -2,6 +2,7 @@
 import { OffsetStore, SkewRecovery, formatMs } from "@skewguard/diagnosis";
 
 const SERVER_AHEAD_MS = 7 * 60_000 + 12_345; // the truth the core must find
+const SHOWN = new Set([1, 2, 4, 8]);
 
 /** A fake local clock: the demo moves it, nothing reads the wall clock. */
 function fakeClock(start) {
@@ -36,9 +37,11 @@ export function learnOffset(print) {
     const estimate = recovery.sample(exchange(clock, 30));
     const width = estimate.highMs - estimate.lowMs;
     const error = estimate.offsetMs - SERVER_AHEAD_MS;
-    print(
-      `  sample ${i}: offset ${formatMs(estimate.offsetMs)}  bounds ±${(width / 2).toFixed(0)} ms  error ${error.toFixed(0)} ms`,
-    );
+    if (SHOWN.has(i)) {
+      print(
+        `  after ${i} sample${i === 1 ? " " : "s"}: offset ${formatMs(estimate.offsetMs)}  bounds ±${(width / 2).toFixed(0)} ms  error ${error.toFixed(0)} ms`,
+      );
+    }
     clock.advance(1_000 + 137 * i); // the next request lands at another phase of the server's second
   }
 }

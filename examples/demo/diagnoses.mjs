@@ -81,11 +81,7 @@ export function diagnoseCases(print) {
       ...(c.tokenGrant ? { tokenGrant: true } : {}),
     });
     print(`\n${c.title}`);
-    print(`  cause: ${diagnosis.cause} (${diagnosis.confidence})  ${diagnosis.summary}`);
-    const shown = diagnosis.evidence
-      .filter((e) => !["message", "detail"].includes(e.name))
-      .slice(0, 5);
-    print(`  evidence: ${shown.map((e) => `${e.name}=${e.value}`).join("  ")}`);
+    print(`  ${diagnosis.cause} (${diagnosis.confidence}): ${diagnosis.summary}`);
     print(`  first fix: ${diagnosis.fixes[0]}`);
     if (diagnosis.deadEnds[0]) print(`  dead end: ${diagnosis.deadEnds[0]}`);
   }

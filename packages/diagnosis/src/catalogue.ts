@@ -39,7 +39,7 @@ export const CATALOGUE: Readonly<Record<Cause, CatalogueEntry>> = {
   },
   "secret-key-mismatch": {
     fixes: [
-      "Use the secret that belongs to this access key and environment (staging vs production); check the credential chain's source (env vars, profile, instance role)",
+      "Use the key of this account and environment (staging vs production): the AWS secret of this access key id, the Azure account key or SAS, the GCS service-account key file; check where the credentials are read from (env vars, profile, instance role, key file)",
       "Check for whitespace or a truncated secret in the configuration",
     ],
     deadEnds: [

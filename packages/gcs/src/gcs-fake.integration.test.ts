@@ -22,7 +22,7 @@ let account: ServiceAccountKey;
 const servers: GcsTestServer[] = [];
 
 beforeAll(() => {
-  process.env["SKEWGUARD_CONFORMANCE_DIR"] = path.resolve(repoRoot, "..", "shared", "conformance");
+  process.env["SKEWGUARD_CONFORMANCE_DIR"] = path.resolve(repoRoot, "test", "conformance");
   account = testServiceAccount();
 });
 

@@ -8,7 +8,7 @@ import { prepareV4SignedUrl, signV4Url, type V4UrlStyle } from "./v4-signer.js";
 
 // CI clones the repository with `shared/` beside it, so the data sits next to the repo root.
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
-const conformanceDir = path.resolve(repoRoot, "..", "shared", "conformance");
+const conformanceDir = path.resolve(repoRoot, "test", "conformance");
 const account = JSON.parse(
   readFileSync(path.join(conformanceDir, "gcs-v4-signing-service-account.json"), "utf8"),
 ) as { client_email: string; private_key: string };

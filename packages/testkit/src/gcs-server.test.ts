@@ -17,7 +17,7 @@ let account: ReturnType<typeof testServiceAccount>;
 const servers: GcsTestServer[] = [];
 
 beforeAll(() => {
-  process.env["SKEWGUARD_CONFORMANCE_DIR"] = path.resolve(repoRoot, "..", "shared", "conformance");
+  process.env["SKEWGUARD_CONFORMANCE_DIR"] = path.resolve(repoRoot, "test", "conformance");
   account = testServiceAccount();
 });
 
@@ -388,5 +388,83 @@ describe("GCS fake: clock, counts and lifetime", () => {
     const server = await start();
     expect(testServiceAccount(server).token_uri).toBe(`${server.url}/token`);
     expect(crc32c(Buffer.from("123456789"))).toBe(0xe3069283);
+  });
+});
+
+describe("GCS fake: faults", () => {
+  it("records every grant's iat/exp and status, and refuses all grants on request", async () => {
+    const server = await start({ faults: { token: { kind: "refuse-grants" } } });
+    const clientNow = Date.now();
+    const { response, body } = await grant(server, { clientNow });
+    expect(response.status).toBe(400);
+    expect(body).toEqual({ error: "invalid_grant", error_description: INVALID_JWT_TIME });
+    // Fresh evidence: the server's own clock, whatever the JWT said.
+    const date = Date.parse(response.headers.get("date") ?? "");
+    expect(Math.abs(date - server.now())).toBeLessThan(2_000);
+    server.setFaults({});
+    expect((await grant(server, { clientNow })).response.status).toBe(200);
+    const iat = Math.floor(clientNow / 1000);
+    expect(server.grants).toMatchObject([
+      { iat, exp: iat + 3600, status: 400 },
+      { iat, exp: iat + 3600, status: 200 },
+    ]);
+  });
+
+  it.each([
+    ["missing", null],
+    ["malformed", "not a date"],
+  ] as const)("sends Date %s", async (mode, expected) => {
+    const server = await start({ faults: { xml: { kind: "date", mode } } });
+    const response = await fetch(`${server.url}/b/x`);
+    expect(response.headers.get("date")).toBe(expected);
+  });
+
+  it("sends two Date headers, a day apart", async () => {
+    const server = await start({ faults: { xml: { kind: "date", mode: "duplicated" } } });
+    const response = await fetch(`${server.url}/b/x`);
+    const dates = (response.headers.get("date") ?? "").split(/, (?=[A-Z][a-z]{2}, )/);
+    expect(dates.map((d) => Date.parse(d) - Date.parse(dates[0]!))).toEqual([0, 86_400_000]);
+  });
+
+  it("pads error answers to the size asked for, keeping JSON valid; successes unchanged", async () => {
+    const bytes = 1024 * 1024;
+    const server = await start({
+      faults: { token: { kind: "huge-body", bytes }, xml: { kind: "huge-body", bytes } },
+    });
+    const refused = await grant(server, { clientNow: Date.now() + 60 * MIN });
+    expect(refused.response.status).toBe(400);
+    expect(refused.body["error_description"]).toBe(INVALID_JWT_TIME);
+    expect(String(refused.body["padding"]).length).toBeGreaterThan(bytes - 200);
+    const denied = await fetch(`${server.url}/b/x`);
+    expect((await denied.arrayBuffer()).byteLength).toBe(bytes);
+    expect((await grant(server)).response.status).toBe(200);
+  });
+
+  it("cuts bodies in half with a matching Content-Length", async () => {
+    const server = await start();
+    const whole = await (await fetch(`${server.url}/b/x`)).text();
+    server.setFaults({ xml: { kind: "truncated-body" } });
+    const cut = await fetch(`${server.url}/b/x`);
+    const text = await cut.text();
+    expect(cut.headers.get("content-length")).toBe(String(text.length));
+    expect(whole.startsWith(text)).toBe(true);
+    expect(text.length).toBe(whole.length >> 1);
+  });
+
+  it("resets the connection after the headers", async () => {
+    const server = await start({ faults: { xml: { kind: "reset-after-headers" } } });
+    const response = await fetch(`${server.url}/b/x`);
+    expect(response.status).toBe(403);
+    await expect(response.text()).rejects.toThrow();
+  });
+
+  it("stalls until the client gives up; the stalled request is counted", async () => {
+    const server = await start({ faults: { xml: { kind: "stall" } } });
+    const started = Date.now();
+    await expect(
+      fetch(`${server.url}/b/x`, { signal: AbortSignal.timeout(200) }),
+    ).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(server.counts.xml).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 
 /** A service-account key file, as `gcloud iam service-accounts keys create` writes it. */
@@ -26,10 +26,11 @@ const KEY_FILE = "gcs-v4-signing-service-account.json";
 let cached: ServiceAccountKey | undefined;
 
 /**
- * The published conformance test account (`shared/conformance/`), with `token_uri` pointed at
- * the fake when one is given. The folder is found through `SKEWGUARD_CONFORMANCE_DIR`, else by
- * walking up from the working directory to a `shared/conformance/` folder (the repository
- * sits beside `shared/`). `privateKey` swaps the key, for "wrong key" scenarios.
+ * A service account for the fake, with `token_uri` pointed at it when one is given. By default
+ * its key is generated once per process, so the testkit works from any folder and any install;
+ * with `SKEWGUARD_CONFORMANCE_DIR` set, the published GCS conformance account in that folder is
+ * used instead (the repository keeps a copy in `test/conformance/`), for byte-exact URL checks.
+ * `privateKey` swaps the key, for "wrong key" scenarios.
  *
  * Note: google-auth-library 9's `JWT` ignores `token_uri` (gtoken 7 always posts to Google);
  * use `redirectGoogleTokenRequests` to reach the fake.
@@ -38,11 +39,27 @@ export function testServiceAccount(
   server?: { tokenUrl: string },
   options: { privateKey?: string } = {},
 ): ServiceAccountKey {
-  cached ??= JSON.parse(readFileSync(conformanceKeyPath(), "utf8")) as ServiceAccountKey;
+  cached ??= loadAccount();
   return {
     ...cached,
     ...(server ? { token_uri: server.tokenUrl } : {}),
     ...(options.privateKey ? { private_key: options.privateKey } : {}),
+  };
+}
+
+function loadAccount(): ServiceAccountKey {
+  const dir = process.env["SKEWGUARD_CONFORMANCE_DIR"];
+  if (dir) return JSON.parse(readFileSync(path.join(dir, KEY_FILE), "utf8")) as ServiceAccountKey;
+  const email = "skewguard-test@skewguard-testkit.iam.gserviceaccount.com";
+  return {
+    type: "service_account",
+    project_id: "skewguard-testkit",
+    private_key_id: "0".repeat(40),
+    private_key: generateTestPrivateKey(),
+    client_email: email,
+    client_id: "100000000000000000000",
+    auth_uri: "https://accounts.google.com/o/oauth2/auth",
+    token_uri: "https://oauth2.googleapis.com/token",
   };
 }
 
@@ -63,17 +80,4 @@ export function publicKeysOf(accounts: readonly GcsTestAccount[]): Map<string, K
     keys.set(account.client_email, createPublicKey(source));
   }
   return keys;
-}
-
-function conformanceKeyPath(): string {
-  const fromEnv = process.env["SKEWGUARD_CONFORMANCE_DIR"];
-  if (fromEnv) return path.join(fromEnv, KEY_FILE);
-  for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, "shared", "conformance", KEY_FILE);
-    if (existsSync(candidate)) return candidate;
-    if (path.dirname(dir) === dir) break;
-  }
-  throw new Error(
-    `${KEY_FILE} not found above ${process.cwd()}; set SKEWGUARD_CONFORMANCE_DIR to the shared/conformance folder`,
-  );
 }

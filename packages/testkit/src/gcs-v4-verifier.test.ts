@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { type SignedUrlRequest, verifyV4SignedUrl } from "./gcs-v4-verifier.js";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
-const conformanceDir = path.resolve(repoRoot, "..", "shared", "conformance");
+const conformanceDir = path.resolve(repoRoot, "test", "conformance");
 const account = JSON.parse(
   readFileSync(path.join(conformanceDir, "gcs-v4-signing-service-account.json"), "utf8"),
 ) as { client_email: string; private_key: string };
