@@ -45,12 +45,10 @@ export function sampleApiResponses(
     const status = res?.statusCode;
     if (host === undefined || !res?.headers || typeof status !== "number") return;
     const receivedAt = recovery.clock.now();
-    if (
-      status < 400 &&
-      receivedAt - (lastSampled.get(host) ?? -Infinity) < GCS_DEFAULTS.sampleEveryMs
-    ) {
-      return;
-    }
+    // Measured both ways: after the local clock steps back, the last sample lies "in the
+    // future", and a one-sided check would stop sampling until the clock caught up.
+    const sinceLast = Math.abs(receivedAt - (lastSampled.get(host) ?? -Infinity));
+    if (status < 400 && sinceLast < GCS_DEFAULTS.sampleEveryMs) return;
     if (!lastSampled.has(host) && lastSampled.size >= MAX_HOSTS) lastSampled.clear();
     lastSampled.set(host, receivedAt);
     recovery.sample({

@@ -39,4 +39,18 @@ describe("hostOf / bodyText", () => {
     expect(bodyText(Buffer.from("<Error/>"), 100)).toBe("<Error/>");
     expect(bodyText(undefined, 10)).toBeUndefined();
   });
+
+  it("keeps a parsed body parseable when one member is huge", () => {
+    const huge = {
+      error: "invalid_grant",
+      error_description: "Invalid JWT",
+      padding: "x".repeat(1e6),
+    };
+    const text = bodyText(huge, 16 * 1024) ?? "";
+    expect(text.length).toBeLessThanOrEqual(16 * 1024);
+    expect(JSON.parse(text)).toMatchObject({
+      error: "invalid_grant",
+      error_description: "Invalid JWT",
+    });
+  });
 });

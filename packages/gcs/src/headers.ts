@@ -38,18 +38,34 @@ export function hostOf(url: unknown): string | undefined {
   }
 }
 
-/** An error body as text, capped: gaxios parses JSON bodies, teeny-request may not. */
+/**
+ * An error body as text, capped: gaxios parses JSON bodies, teeny-request may not. A parsed
+ * body over the cap is re-serialised with each string cut to a share of it, so that one huge
+ * member (a proxy's padding, an echoed request) cannot push `error` and `error_description`
+ * out of a document that, cut mid-way, would no longer parse.
+ */
 export function bodyText(data: unknown, maxChars: number): string | undefined {
   if (data === undefined || data === null) return undefined;
-  let text: string;
+  let text: string | undefined;
   if (typeof data === "string") text = data;
-  else if (Buffer.isBuffer(data)) text = data.toString("utf8");
+  else if (Buffer.isBuffer(data)) text = data.subarray(0, maxChars * 4).toString("utf8");
   else {
-    try {
-      text = JSON.stringify(data);
-    } catch {
-      return undefined;
+    text = serialise(data);
+    if (text !== undefined && text.length > maxChars) {
+      text = serialise(data, Math.max(1, Math.floor(maxChars / 8)));
     }
   }
+  if (text === undefined) return undefined;
   return text.length > maxChars ? text.slice(0, maxChars) : text;
+}
+
+function serialise(data: unknown, memberChars?: number): string | undefined {
+  try {
+    if (memberChars === undefined) return JSON.stringify(data);
+    return JSON.stringify(data, (_key, value: unknown) =>
+      typeof value === "string" && value.length > memberChars ? value.slice(0, memberChars) : value,
+    );
+  } catch {
+    return undefined;
+  }
 }

@@ -13,16 +13,22 @@ const TIME_COMPLAINT =
  * `iat`/`exp` as gtoken 7 does, and a token endpoint whose clock is `skewMs` ahead refuses
  * JWTs more than 5 minutes off, answering like gaxios 7 (a `Headers` object).
  */
-function fakeJwt(skewMs: number, refuse?: string) {
+function fakeJwt(skewMs: number, refuse?: string, shape: GTokenShape = "gtoken7") {
   const grants: Array<{ iat: number; exp: number }> = [];
-  const gtoken: { additionalClaims?: Record<string, unknown> } = {};
+  const gtoken: {
+    additionalClaims?: Record<string, unknown>;
+    tokenOptions?: { additionalClaims?: Record<string, unknown> };
+  } = shape === "inlined" ? { tokenOptions: {} } : {};
   const client = {
     additionalClaims: { sub_claim: "kept" } as Record<string, unknown>,
     createGToken: () => gtoken,
     refreshTokenNoCache: async () => {
       const g = client.createGToken();
       const iat = Math.floor(LOCAL_NOW / 1000);
-      const claims = Object.assign({ iat, exp: iat + 3600 }, g.additionalClaims);
+      // google-auth-library 10+ spreads `tokenOptions.additionalClaims` over its own.
+      const extra =
+        shape === "inlined" ? { ...g.tokenOptions?.additionalClaims } : g.additionalClaims;
+      const claims = Object.assign({ iat, exp: iat + 3600 }, extra);
       grants.push(claims);
       const serverNow = LOCAL_NOW + skewMs;
       const description =
@@ -44,14 +50,17 @@ function fakeJwt(skewMs: number, refuse?: string) {
   return { client, grants };
 }
 
-function setup(skewMs: number, refuse?: string) {
+/** `gtoken7`: google-auth-library 9's gtoken package; `inlined`: google-auth-library 10+'s own. */
+type GTokenShape = "gtoken7" | "inlined";
+
+function setup(skewMs: number, refuse?: string, shape?: GTokenShape) {
   const events: SkewguardEvent[] = [];
   const recovery = new SkewRecovery("gcs", {
     clock: { now: () => LOCAL_NOW },
     offsets: new OffsetStore({ clock: { now: () => LOCAL_NOW } }),
     onEvent: (e) => events.push(e),
   });
-  const { client, grants } = fakeJwt(skewMs, refuse);
+  const { client, grants } = fakeJwt(skewMs, refuse, shape);
   hookTokenGrants(client, createGrantState(recovery, "https://storage.example.test"));
   return { client, grants, events, recovery };
 }
@@ -71,6 +80,14 @@ describe("hookTokenGrants", () => {
       expect.arrayContaining(["request.resigned", "request.recovered"]),
     );
     expect(JSON.stringify(events)).not.toMatch(/eyJ|ya29|secret/);
+  });
+
+  it("stamps google-auth-library 10+'s inlined gtoken through its tokenOptions", async () => {
+    const { client, grants } = setup(20 * 60_000, undefined, "inlined");
+    await expect(client.refreshTokenNoCache()).resolves.toMatchObject({ tokens: {} });
+    expect(grants).toHaveLength(2);
+    expect(Math.abs(grants[1]!.iat * 1000 - (LOCAL_NOW + 20 * 60_000))).toBeLessThanOrEqual(1000);
+    expect(grants[1]).toMatchObject({ sub_claim: "kept" });
   });
 
   it("later grants start on the learned clock: one request each", async () => {

@@ -11,8 +11,17 @@ import { timedClaims } from "./jwt-claims.js";
  */
 export interface JwtClientLike {
   additionalClaims?: Record<string, unknown>;
-  createGToken(): { additionalClaims?: Record<string, unknown> };
+  createGToken(): GTokenLike;
   refreshTokenNoCache(refreshToken?: string | null): Promise<unknown>;
+}
+
+/**
+ * gtoken 7 (google-auth-library 9) reads its own `additionalClaims`; google-auth-library 10+
+ * carries its gtoken inside and reads them from `tokenOptions`.
+ */
+interface GTokenLike {
+  additionalClaims?: Record<string, unknown>;
+  tokenOptions?: { additionalClaims?: Record<string, unknown> };
 }
 
 type Refresh = JwtClientLike["refreshTokenNoCache"];
@@ -40,7 +49,11 @@ export function hookTokenGrants(client: JwtClientLike, state: GrantState): void 
   const createGToken = client.createGToken.bind(client);
   client.createGToken = () => {
     const gtoken = createGToken();
-    gtoken.additionalClaims = timedClaims(client.additionalClaims, () => stampGrant(state));
+    const claims = timedClaims(client.additionalClaims, () => stampGrant(state));
+    gtoken.additionalClaims = claims;
+    if (typeof gtoken.tokenOptions === "object" && gtoken.tokenOptions !== null) {
+      gtoken.tokenOptions.additionalClaims = claims;
+    }
     return gtoken;
   };
   const refresh: Refresh = client.refreshTokenNoCache.bind(client);
