@@ -7,7 +7,6 @@ import type {
 import { SkewRecovery } from "@skewguard/diagnosis";
 import { AZURE_DEFAULTS } from "./constants.js";
 import { endpointKey } from "./endpoint.js";
-import { probeClock } from "./probe.js";
 import { type StorageClientLike, recoveryFor } from "./with-skew-recovery.js";
 
 /** What the SAS helpers add to the SDK's options. */
@@ -54,13 +53,11 @@ async function serverWindow(
   options: SasClockOptions,
 ): Promise<SasWindow> {
   const host = endpointKey(client.url);
-  if (options.probe !== false && recovery.offsets.get(host) === undefined) {
-    await probeClock(
-      recovery,
-      client.url,
-      host,
-      options.probeTimeoutMs ?? AZURE_DEFAULTS.probeTimeoutMs,
-    );
+  if (options.probe !== false) {
+    await recovery.probe(client.url, host, {
+      operation: "SasClockProbe",
+      timeoutMs: options.probeTimeoutMs ?? AZURE_DEFAULTS.probeTimeoutMs,
+    });
   }
   const known = recovery.offsets.get(host) !== undefined;
   const offsetMs = recovery.offsetMs(host);

@@ -7,6 +7,7 @@ import type { SkewguardEvent } from "./events.js";
 import { SkewguardError } from "./errors.js";
 import { readEvidence } from "./evidence.js";
 import { getDefaultOffsetStore, type OffsetStore } from "./offset-store.js";
+import { type ProbeOptions, probeServerClock } from "./probe.js";
 import type {
   Clock,
   Decision,
@@ -129,6 +130,28 @@ export class SkewRecovery {
   /** The server's clock for `host`, as far as it is known. */
   serverNow(host: string): number {
     return this.clock.now() + this.offsetMs(host);
+  }
+
+  readonly #probes = new Map<string, Promise<OffsetEstimate | undefined>>();
+
+  /**
+   * The endpoint's estimate, probing it once (see `probeServerClock`) when nothing is known.
+   * Concurrent callers for one host share the probe. Never throws.
+   */
+  async probe(
+    url: string,
+    host: string,
+    options?: ProbeOptions,
+  ): Promise<OffsetEstimate | undefined> {
+    const known = this.offsets.get(host);
+    if (known) return known;
+    let pending = this.#probes.get(host);
+    if (!pending) {
+      pending = probeServerClock(this, url, host, options).finally(() => this.#probes.delete(host));
+      this.#probes.set(host, pending);
+    }
+    await pending;
+    return this.offsets.get(host);
   }
 
   /**

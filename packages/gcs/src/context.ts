@@ -7,8 +7,6 @@ export interface GcsSkewContext {
   recovery: SkewRecovery;
   probe: boolean;
   probeTimeoutMs: number;
-  /** Probes in flight by host, so concurrent signers of a fresh client wait for one. */
-  probes: Map<string, Promise<unknown>>;
 }
 
 const contexts = new WeakMap<object, GcsSkewContext>();
@@ -18,7 +16,6 @@ export function createContext(options: GcsSkewOptions): GcsSkewContext {
     recovery: new SkewRecovery("gcs", options),
     probe: options.probe ?? GCS_DEFAULTS.probe,
     probeTimeoutMs: options.probeTimeoutMs ?? GCS_DEFAULTS.probeTimeoutMs,
-    probes: new Map(),
   };
 }
 

@@ -1,3 +1,4 @@
+import { parseAmzDate } from "@skewguard/diagnosis";
 import type { Diagnosis, Observation, SignedFacts } from "@skewguard/diagnosis";
 import { GCS_DEFAULTS } from "./constants.js";
 import { signerContextOf } from "./context.js";
@@ -93,18 +94,7 @@ export function signedFactsOf(url: string): SignedFacts {
   return facts;
 }
 
-/** `20261123T103000Z` → ms since the epoch. */
+/** `20261123T103000Z` → ms since the epoch (the same compact form as SigV4's). */
 function parseGoogDate(text: string | null): number | undefined {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text ?? "");
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s] = m.map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  return Date.UTC(y, mo - 1, d, h, mi, s);
+  return text === null ? undefined : parseAmzDate(text);
 }
