@@ -1,173 +1,121 @@
-// `pnpm bench`: the bare AWS SDK against the SDK with skewguard's plugin, in one run, on the
-// testkit's S3 server. Plain JS on the built packages: run `pnpm build` first; this builds nothing.
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import { performance } from "node:perf_hooks";
+// `pnpm bench`: each SDK bare against the same SDK with skewguard, alternating, in one process,
+// on the testkit's loopback servers (S3, the GCS fake, Azurite behind the skew proxy), then the
+// core figures (estimator accuracy, offset-store memory, CPU per sample). Plain JS on the built
+// packages: run `pnpm build` first; this builds nothing. `--json` prints one JSON document.
+//
+// Environment: BENCH_ROUNDS (happy-path calls per side, default 2000 for S3, 1000 for GCS and
+// Azure), BENCH_RECOVERY_RUNS (default 30), BENCH_ONLY=s3,gcs,azure,core.
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { runAzureBench } from "./bench-azure.mjs";
+import { printCoreBench, runCoreBench } from "./bench-core.mjs";
+import { runGcsBench } from "./bench-gcs.mjs";
+import { runS3Bench } from "./bench-s3.mjs";
 
-const root = new URL("../", import.meta.url);
-const dist = (name) => new URL(`packages/${name}/dist/index.js`, root);
-for (const name of ["diagnosis", "testkit", "aws-s3"]) {
-  if (!existsSync(dist(name))) {
-    console.error(`bench: packages/${name}/dist is missing: run \`pnpm build\` first.`);
-    process.exit(1);
-  }
+const json = process.argv.includes("--json");
+const only = new Set((process.env.BENCH_ONLY ?? "s3,gcs,azure,core").split(","));
+const roundsFor = (fallback) => Number(process.env.BENCH_ROUNDS ?? fallback);
+const recoveryRuns = Number(process.env.BENCH_RECOVERY_RUNS ?? 30);
+const BURSTS = [50, 200, 1000];
+const HAPPY_TARGET = 1.03;
+const OVERHEAD_TARGET_MS = 2;
+
+// The store-memory figure needs a real GC between measurements: expose it to this process.
+if (typeof globalThis.gc !== "function") {
+  setFlagsFromString("--expose-gc");
+  globalThis.gc = runInNewContext("gc");
 }
-// The SDK as the plugin package resolves it (a devDependency there; the root has none).
-const requireFromS3 = createRequire(new URL("packages/aws-s3/package.json", root));
-const { S3Client, GetObjectCommand } = requireFromS3("@aws-sdk/client-s3");
-const { OffsetStore } = await import(dist("diagnosis"));
-const { startS3TestServer } = await import(dist("testkit"));
-const { getSkewRecoveryPlugin } = await import(dist("aws-s3"));
-
-const MINUTE = 60_000;
-const SKEW_MS = 20 * MINUTE;
-const HAPPY_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2000);
-const FIRST_CALL_RUNS = Number(process.env.BENCH_FIRST_RUNS ?? 10);
-const BURSTS = [50, 100, 200];
-
-// The SDK's own Node-20 deprecation notice and its socket-queue warnings are not results.
+// The SDKs' Node-20 deprecation notices and socket-queue warnings are not results.
 process.removeAllListeners("warning");
-const quietLogger = { debug() {}, info() {}, warn() {}, error() {} };
+process.on("warning", () => {});
 
-const server = await startS3TestServer({ idleTimeoutMs: 0 });
-server.objects.set("b/k", Buffer.from("benchmark object"));
+const print = json ? () => {} : (line = "") => console.log(line);
+const started = Date.now();
+const report = { node: process.version, date: new Date().toISOString(), providers: {} };
 
-/** A fresh client; `wrapped` adds the plugin with an offset store of its own. */
-function client(wrapped) {
-  const s3 = new S3Client({
-    region: "us-east-1",
-    endpoint: server.url,
-    forcePathStyle: true,
-    credentials: {
-      accessKeyId: "AKIDEXAMPLE",
-      secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-    },
-    logger: quietLogger,
-  });
-  if (wrapped)
-    s3.middlewareStack.use(getSkewRecoveryPlugin(s3.config, { offsets: new OffsetStore() }));
-  return s3;
+print(`skewguard bench  (node ${process.version}, ${new Date().toISOString()})`);
+print("Bare SDK vs the same SDK with skewguard, alternating in one process, loopback servers.");
+
+const runs = [
+  ["s3", () => runS3Bench({ rounds: roundsFor(2000), recoveryRuns, bursts: BURSTS })],
+  ["gcs", () => runGcsBench({ rounds: roundsFor(1000), recoveryRuns, bursts: BURSTS })],
+  [
+    "azure",
+    () =>
+      runAzureBench({
+        rounds: roundsFor(1000),
+        recoveryRuns,
+        bursts: BURSTS,
+        burstTimeoutMs: 30_000,
+      }),
+  ],
+];
+for (const [name, run] of runs) {
+  if (!only.has(name)) continue;
+  if (!json) process.stderr.write(`running ${name}...\n`);
+  report.providers[name] = await run();
 }
+const providers = Object.values(report.providers);
 
-/** One GetObject, body read (an unread body holds its socket): ms, or a thrown error. */
-async function getObject(s3) {
-  const started = performance.now();
-  const got = await s3.send(new GetObjectCommand({ Bucket: "b", Key: "k" }));
-  await got.Body.transformToString();
-  return performance.now() - started;
-}
+const ms = (value) => (Number.isFinite(value) ? `${value.toFixed(2)} ms` : "-");
+const mark = (ok) => (ok ? "ok" : "MISSED");
+const pad = (text, width) => String(text).padEnd(width);
+const padL = (text, width) => String(text).padStart(width);
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
-/** Mean of the middle 90%: one GC pause or a neighbour's burst otherwise decides the figure. */
-const trimmedMean = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const cut = Math.floor(sorted.length * 0.05);
-  const kept = sorted.slice(cut, sorted.length - cut);
-  return kept.reduce((sum, v) => sum + v, 0) / kept.length;
-};
-const p90 = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.9)];
-const ms = (value) => `${value.toFixed(2)} ms`;
-const ratio = (ours, bare) => (ours / bare).toFixed(3);
-
-/** Happy path: no skew, both clients warm, alternating (the order flips every round). */
-async function happyPath() {
-  server.setClockOffset(0);
-  const bare = client(false);
-  const ours = client(true);
-  for (let i = 0; i < 200; i++) {
-    await getObject(bare);
-    await getObject(ours);
+if (providers.length > 0) {
+  print("\nHappy path, clocks agreeing: time per operation, medians");
+  print(
+    `  ${pad("provider", 9)}${pad("SDK", 29)}${pad("operation", 38)}${padL("rounds", 7)}${padL("bare", 11)}${padL("skewguard", 11)}${padL("ratio", 8)}${padL("(mean)", 8)}  target <= ${HAPPY_TARGET}`,
+  );
+  for (const p of providers) {
+    const h = p.happy;
+    print(
+      `  ${pad(p.provider, 9)}${pad(p.sdk, 29)}${pad(p.operation, 38)}${padL(h.rounds, 7)}${padL(ms(h.bare.medianMs), 11)}${padL(ms(h.ours.medianMs), 11)}${padL(h.ratio.median.toFixed(3), 8)}${padL(h.ratio.mean.toFixed(3), 8)}  ${mark(h.ratio.median <= HAPPY_TARGET)}`,
+    );
   }
-  const times = { bare: [], ours: [] };
-  for (let i = 0; i < HAPPY_ROUNDS; i++) {
-    const order = i % 2 === 0 ? ["bare", "ours"] : ["ours", "bare"];
-    for (const which of order) times[which].push(await getObject(which === "bare" ? bare : ours));
-  }
-  bare.destroy();
-  ours.destroy();
-  return times;
-}
 
-/** First call of a fresh client on a server 20 minutes ahead: time and attempts. */
-async function firstSkewedCall(wrapped) {
-  server.setClockOffset(SKEW_MS);
-  const times = [];
-  const attempts = [];
-  let failures = 0;
-  for (let i = 0; i < FIRST_CALL_RUNS; i++) {
-    const s3 = client(wrapped);
-    const before = server.attempts;
-    try {
-      times.push(await getObject(s3));
-    } catch {
-      failures++;
+  print(
+    `\nA recovered call over an unskewed one (server +20 min, nothing learned), medians of ${recoveryRuns}`,
+  );
+  print(
+    `  ${pad("provider", 9)}${padL("unskewed", 10)}${padL("recovered", 11)}${padL("extra", 10)}${padL("1 round trip", 14)}${padL("skewguard's own", 17)}  target: 1 round trip + <= ${OVERHEAD_TARGET_MS} ms`,
+  );
+  for (const p of providers) {
+    const r = p.recovery;
+    print(
+      `  ${pad(p.provider, 9)}${padL(ms(r.unskewedMs), 10)}${padL(ms(r.recoveredMs), 11)}${padL(ms(r.extraMs), 10)}${padL(ms(r.roundTripMs), 14)}${padL(ms(r.overheadMs), 17)}  ${mark(r.overheadMs <= OVERHEAD_TARGET_MS)}`,
+    );
+  }
+  const s3 = report.providers.s3;
+  if (s3) {
+    print(
+      `  (the bare AWS SDK recovers a first call too, by a retry after a backoff: ${ms(s3.recovery.bareSdkFirstCallMs)} median)`,
+    );
+  }
+
+  print("\nBursts of N concurrent calls from a fresh client, server +20 min");
+  print(
+    `  ${pad("provider", 9)}${padL("N", 5)}  | ${pad("bare SDK: attempts", 19)}${padL("failures", 9)}${padL("wall", 9)}  | ${pad("skewguard: attempts", 20)}${padL("per call", 9)}${padL("failures", 9)}${padL("wall", 9)}  target: 0 failures, <= 2 per call`,
+  );
+  const cell = (r, width) => padL(r.timedOut ? "timeout" : r.failures, width);
+  for (const p of providers) {
+    for (const b of p.bursts) {
+      const perCall = b.ours.attempts / b.n;
+      const ok = !b.ours.timedOut && b.ours.failures === 0 && perCall <= 2;
+      print(
+        `  ${pad(p.provider, 9)}${padL(b.n, 5)}  | ${padL(b.bare.attempts, 18)} ${cell(b.bare, 9)}${padL(`${b.bare.wallMs} ms`, 9)}  | ${padL(b.ours.attempts, 19)} ${padL(perCall.toFixed(2), 9)}${cell(b.ours, 9)}${padL(`${b.ours.wallMs} ms`, 9)}  ${mark(ok)}`,
+      );
     }
-    attempts.push(server.attempts - before);
-    s3.destroy();
   }
-  return { times, attempts, failures };
+  for (const p of providers) for (const note of p.notes) print(`  ${p.provider}: ${note}`);
 }
 
-/** N concurrent GetObjects from a fresh client on a server 20 minutes ahead. */
-async function burst(n, wrapped) {
-  server.setClockOffset(SKEW_MS);
-  const s3 = client(wrapped);
-  const before = server.attempts;
-  const started = performance.now();
-  const results = await Promise.allSettled(Array.from({ length: n }, () => getObject(s3)));
-  const wallMs = performance.now() - started;
-  s3.destroy();
-  const failures = results.filter((r) => r.status === "rejected").length;
-  return { attempts: server.attempts - before, failures, wallMs };
+if (only.has("core")) {
+  if (!json) process.stderr.write("running core...\n");
+  report.core = await runCoreBench();
+  printCoreBench(report.core, print);
 }
 
-console.log(
-  `skewguard bench: @aws-sdk/client-s3 GetObject on the testkit S3 server (${server.url})`,
-);
-console.log(`node ${process.version}\n`);
-
-const happy = await happyPath();
-console.log(`Happy path, clocks agreeing, ${HAPPY_ROUNDS} GetObjects each, alternating`);
-for (const [label, times] of [
-  ["bare SDK   ", happy.bare],
-  ["+ skewguard", happy.ours],
-]) {
-  console.log(
-    `  ${label}   median ${ms(median(times))}  trimmed mean ${ms(trimmedMean(times))}  p90 ${ms(p90(times))}`,
-  );
-}
-console.log(
-  `  ratio         median ${ratio(median(happy.ours), median(happy.bare))}  trimmed mean ${ratio(trimmedMean(happy.ours), trimmedMean(happy.bare))}  p90 ${ratio(p90(happy.ours), p90(happy.bare))}  (target <= 1.03)\n`,
-);
-
-const bareFirst = await firstSkewedCall(false);
-const oursFirst = await firstSkewedCall(true);
-console.log(`First call of a fresh client, server +20 min (${FIRST_CALL_RUNS} clients each)`);
-for (const [label, run] of [
-  ["bare SDK   ", bareFirst],
-  ["+ skewguard", oursFirst],
-]) {
-  console.log(
-    `  ${label}   median ${ms(median(run.times))}  attempts ${run.attempts.join(",")}  failures ${run.failures}`,
-  );
-}
-console.log(`  ratio         median ${ratio(median(oursFirst.times), median(bareFirst.times))}\n`);
-
-console.log("Bursts from a fresh client, server +20 min");
-console.log(
-  "      N | bare: attempts failures   wall | skewguard: attempts failures   wall | wall ratio",
-);
-for (const n of BURSTS) {
-  const bare = await burst(n, false);
-  const ours = await burst(n, true);
-  const cell = (r) =>
-    `${String(r.attempts).padStart(8)} ${String(r.failures).padStart(8)} ${r.wallMs.toFixed(0).padStart(6)} ms`;
-  console.log(
-    `  ${String(n).padStart(5)} | ${cell(bare)} |      ${cell(ours)} | ${ratio(ours.wallMs, bare.wallMs)}`,
-  );
-}
-
-await server.close();
+report.elapsedMs = Date.now() - started;
+if (json) console.log(JSON.stringify(report, null, 2));
+else print(`\n(${(report.elapsedMs / 1000).toFixed(1)} s)`);

@@ -1,0 +1,110 @@
+// The Azure part of `pnpm bench`: @azure/storage-blob bare against the same client with
+// skewguard, on the testkit's Azure server (Azurite behind the skew-enforcing proxy), in one
+// process.
+import {
+  SKEW_MS,
+  alternate,
+  burst,
+  dist,
+  recoveredExtra,
+  sdkOf,
+  timed,
+  timedFailure,
+} from "./bench-stats.mjs";
+
+export async function runAzureBench({ rounds, recoveryRuns, bursts, burstTimeoutMs }) {
+  const sdk = sdkOf("azure-blob", "@azure/storage-blob");
+  const { BlobServiceClient, StorageSharedKeyCredential } = sdk.module;
+  const { OffsetStore } = await import(dist("diagnosis"));
+  const { startAzureTestServer } = await import(dist("testkit"));
+  const { withSkewRecovery } = await import(dist("azure-blob"));
+
+  const server = await startAzureTestServer();
+
+  /** A fresh service client; `wrapped` adds skewguard with an offset store of its own. */
+  function client(wrapped) {
+    const service = new BlobServiceClient(
+      server.serviceUrl,
+      new StorageSharedKeyCredential(server.accountName, server.accountKey),
+    );
+    const offsets = new OffsetStore();
+    if (wrapped) withSkewRecovery(service, { offsets });
+    const blob = service.getContainerClient("bench").getBlockBlobClient("k");
+    return { blob, offsets };
+  }
+  /** One download, body read (one request: `download`, not `downloadToBuffer`). */
+  const download = async (blob) => {
+    const response = await blob.download();
+    for await (const _ of response.readableStreamBody ?? []);
+  };
+
+  try {
+    server.setClockOffset(0);
+    const container = new BlobServiceClient(
+      server.serviceUrl,
+      new StorageSharedKeyCredential(server.accountName, server.accountKey),
+    ).getContainerClient("bench");
+    await container.createIfNotExists();
+    const payload = Buffer.from("benchmark object");
+    await container.getBlockBlobClient("k").upload(payload, payload.length);
+
+    const bare = client(false).blob;
+    const ours = client(true).blob;
+    const happy = await alternate({
+      rounds,
+      warmup: 100,
+      bare: () => download(bare),
+      ours: () => download(ours),
+    });
+
+    // Recovered vs unskewed on one warm wrapped client: its store is emptied before each call,
+    // so each skewed call starts from nothing learned. The refusal (a 403 from the proxy, which
+    // the bare SDK never retries) is timed on a warm bare client.
+    const warm = client(true);
+    const recovery = await recoveredExtra({
+      runs: recoveryRuns,
+      unskewed: () => {
+        server.setClockOffset(0);
+        warm.offsets.clear();
+        return timed(() => download(warm.blob));
+      },
+      recovered: () => {
+        server.setClockOffset(SKEW_MS);
+        warm.offsets.clear();
+        return timed(() => download(warm.blob));
+      },
+      refused: () => timedFailure(() => download(bare)),
+    });
+
+    const burstRows = [];
+    const notes = [];
+    for (const n of bursts) {
+      const row = { n };
+      for (const wrapped of [false, true]) {
+        server.setClockOffset(SKEW_MS);
+        const fresh = client(wrapped).blob;
+        row[wrapped ? "ours" : "bare"] = await burst({
+          n,
+          call: () => download(fresh),
+          attempts: () => server.attempts,
+          timeoutMs: burstTimeoutMs,
+        });
+      }
+      if (row.bare.timedOut || row.ours.timedOut) {
+        notes.push(`burst of ${n} did not finish within ${burstTimeoutMs} ms on Azurite`);
+      }
+      burstRows.push(row);
+    }
+    return {
+      provider: "azure",
+      sdk: `@azure/storage-blob ${sdk.version}`,
+      operation: "BlockBlobClient.download",
+      happy,
+      recovery,
+      bursts: burstRows,
+      notes,
+    };
+  } finally {
+    await server.close();
+  }
+}

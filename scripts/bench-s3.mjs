@@ -1,0 +1,126 @@
+// The S3 part of `pnpm bench`: @aws-sdk/client-s3 bare against the same client with skewguard's
+// plugin, on the testkit's S3 server, in one process.
+import {
+  SKEW_MS,
+  alternate,
+  burst,
+  dist,
+  recoveredExtra,
+  round,
+  sdkOf,
+  timed,
+  timedFailure,
+  median,
+} from "./bench-stats.mjs";
+
+export async function runS3Bench({ rounds, recoveryRuns, bursts }) {
+  const sdk = sdkOf("aws-s3", "@aws-sdk/client-s3");
+  const { S3Client, GetObjectCommand } = sdk.module;
+  const { OffsetStore } = await import(dist("diagnosis"));
+  const { startS3TestServer } = await import(dist("testkit"));
+  const { getSkewRecoveryPlugin } = await import(dist("aws-s3"));
+  const quietLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+  const server = await startS3TestServer({ idleTimeoutMs: 0 });
+  server.objects.set("b/k", Buffer.from("benchmark object"));
+
+  /** A fresh client; `wrapped` adds the plugin with an offset store of its own. */
+  function client(wrapped, maxAttempts) {
+    const s3 = new S3Client({
+      region: "us-east-1",
+      endpoint: server.url,
+      forcePathStyle: true,
+      credentials: {
+        accessKeyId: "AKIDEXAMPLE",
+        secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+      },
+      logger: quietLogger,
+      ...(maxAttempts ? { maxAttempts } : {}),
+    });
+    const offsets = new OffsetStore();
+    if (wrapped) s3.middlewareStack.use(getSkewRecoveryPlugin(s3.config, { offsets }));
+    return { s3, offsets };
+  }
+  /** One GetObject, body read (an unread body holds its socket). */
+  const getObject = async (s3) => {
+    const got = await s3.send(new GetObjectCommand({ Bucket: "b", Key: "k" }));
+    await got.Body.transformToString();
+  };
+
+  try {
+    server.setClockOffset(0);
+    const bare = client(false).s3;
+    const ours = client(true).s3;
+    const happy = await alternate({
+      rounds,
+      warmup: 200,
+      bare: () => getObject(bare),
+      ours: () => getObject(ours),
+    });
+    bare.destroy();
+
+    // Recovered vs unskewed on one warm wrapped client: its store is emptied before each call,
+    // so each skewed call starts from nothing learned, as a fresh client would. The refusal
+    // is timed on a warm bare client allowed one attempt.
+    const warm = client(true);
+    const refusing = client(false, 1).s3;
+    const recovery = await recoveredExtra({
+      runs: recoveryRuns,
+      unskewed: () => {
+        server.setClockOffset(0);
+        warm.offsets.clear();
+        return timed(() => getObject(warm.s3));
+      },
+      recovered: () => {
+        server.setClockOffset(SKEW_MS);
+        warm.offsets.clear();
+        return timed(() => getObject(warm.s3));
+      },
+      refused: () => {
+        // The SDK learned the offset from the last refusal: forget it, so this one is refused.
+        refusing.config.systemClockOffset = 0;
+        return timedFailure(() => getObject(refusing));
+      },
+    });
+    refusing.destroy();
+    warm.s3.destroy();
+    ours.destroy();
+
+    // The bare SDK's own recovery of a first call, for comparison: a retry after a backoff.
+    server.setClockOffset(SKEW_MS);
+    const bareFirst = [];
+    for (let i = 0; i < 10; i++) {
+      const fresh = client(false).s3;
+      bareFirst.push(await timed(() => getObject(fresh)));
+      fresh.destroy();
+    }
+    recovery.bareSdkFirstCallMs = round(median(bareFirst));
+
+    const burstRows = [];
+    for (const n of bursts) {
+      const row = { n };
+      for (const wrapped of [false, true]) {
+        server.setClockOffset(SKEW_MS);
+        const fresh = client(wrapped).s3;
+        row[wrapped ? "ours" : "bare"] = await burst({
+          n,
+          call: () => getObject(fresh),
+          attempts: () => server.attempts,
+        });
+        fresh.destroy();
+      }
+      burstRows.push(row);
+    }
+    return {
+      provider: "s3",
+      sdk: `@aws-sdk/client-s3 ${sdk.version}`,
+      operation: "GetObject",
+      happy,
+      recovery,
+      bursts: burstRows,
+      notes: [],
+    };
+  } finally {
+    await server.close();
+  }
+}

@@ -1,0 +1,139 @@
+// Shared pieces of `pnpm bench`: statistics, the alternating runner, the recovered-call and
+// burst measurements every provider uses, and the check that the packages are built.
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { performance } from "node:perf_hooks";
+
+export const MINUTE = 60_000;
+export const SKEW_MS = 20 * MINUTE;
+export const root = new URL("../", import.meta.url);
+
+/** The built entry of a workspace package (the bench measures what users install). */
+export function dist(name) {
+  const url = new URL(`packages/${name}/dist/index.js`, root);
+  if (!existsSync(url)) {
+    throw new Error(`packages/${name}/dist is missing: run \`pnpm build\` first`);
+  }
+  return url;
+}
+
+/** An SDK as a package resolves it (a devDependency there; the root has none), and its version. */
+export function sdkOf(packageName, sdk) {
+  const require = createRequire(new URL(`packages/${packageName}/package.json`, root));
+  // Not every SDK exports its package.json: read it beside the resolved entry point.
+  const entry = require.resolve(sdk);
+  const dir = entry.slice(
+    0,
+    entry.lastIndexOf(`node_modules/${sdk}/`) + `node_modules/${sdk}/`.length,
+  );
+  const { version } = JSON.parse(readFileSync(`${dir}package.json`, "utf8"));
+  return { module: require(sdk), version };
+}
+
+export const median = (values) => {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+export const p90 = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.9)];
+/** Mean of the middle 90%: one GC pause must not decide the figure. */
+export const trimmedMean = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const cut = Math.floor(sorted.length * 0.05);
+  const kept = sorted.slice(cut, sorted.length - cut);
+  return kept.reduce((sum, v) => sum + v, 0) / kept.length;
+};
+export const round = (value, digits = 3) => Number(value.toFixed(digits));
+
+/** Time of one call in ms. */
+export async function timed(fn) {
+  const started = performance.now();
+  await fn();
+  return performance.now() - started;
+}
+
+/**
+ * Happy path: `rounds` calls through each client, alternating, the order flipped every round so
+ * that neither side always runs on a warmer process; `warmup` untimed rounds first.
+ */
+export async function alternate({ rounds, warmup, bare, ours }) {
+  for (let i = 0; i < warmup; i++) {
+    await bare();
+    await ours();
+  }
+  const times = { bare: [], ours: [] };
+  for (let i = 0; i < rounds; i++) {
+    const order = i % 2 === 0 ? ["bare", "ours"] : ["ours", "bare"];
+    for (const which of order) times[which].push(await timed(which === "bare" ? bare : ours));
+  }
+  const stats = (t) => ({
+    medianMs: round(median(t)),
+    meanMs: round(trimmedMean(t)),
+    p90Ms: round(p90(t)),
+  });
+  return {
+    rounds,
+    bare: stats(times.bare),
+    ours: stats(times.ours),
+    ratio: {
+      median: round(median(times.ours) / median(times.bare)),
+      mean: round(trimmedMean(times.ours) / trimmedMean(times.bare)),
+    },
+  };
+}
+
+/**
+ * The extra latency of a recovered call over an unskewed one, alternating. `unskewed()` and
+ * `recovered()` time one call each; `refused()` times one request the skewed server refuses
+ * (the bare SDK with one attempt): the round trip a recovery cannot avoid. What is left over
+ * is skewguard's own cost.
+ */
+export async function recoveredExtra({ runs, unskewed, recovered, refused }) {
+  const plain = [];
+  const healed = [];
+  const refusals = [];
+  for (let i = 0; i < runs; i++) {
+    plain.push(await unskewed());
+    healed.push(await recovered());
+    refusals.push(await refused());
+  }
+  const extraMs = median(healed) - median(plain);
+  const roundTripMs = median(refusals);
+  return {
+    runs,
+    unskewedMs: round(median(plain)),
+    recoveredMs: round(median(healed)),
+    extraMs: round(extraMs),
+    roundTripMs: round(roundTripMs),
+    overheadMs: round(extraMs - roundTripMs),
+  };
+}
+
+/** Time of a call expected to fail; a success is a broken measurement. */
+export async function timedFailure(fn) {
+  const started = performance.now();
+  const failed = await fn().then(
+    () => false,
+    () => true,
+  );
+  if (!failed) throw new Error("bench: a call meant to be refused succeeded");
+  return performance.now() - started;
+}
+
+/** N concurrent calls; `attempts()` reads the server's counter. */
+export async function burst({ n, call, attempts, timeoutMs = 60_000 }) {
+  const before = attempts();
+  const started = performance.now();
+  let timer;
+  const deadline = new Promise((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), timeoutMs);
+  });
+  const all = Promise.allSettled(Array.from({ length: n }, () => call()));
+  const results = await Promise.race([all, deadline]);
+  clearTimeout(timer);
+  const wallMs = round(performance.now() - started, 0);
+  if (results === "timeout") return { n, timedOut: true, attempts: attempts() - before, wallMs };
+  const failures = results.filter((r) => r.status === "rejected").length;
+  return { n, attempts: attempts() - before, failures, wallMs };
+}
