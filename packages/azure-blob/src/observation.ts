@@ -50,10 +50,7 @@ function signedFacts(record: SigningRecord): SignedFacts {
   };
 }
 
+/** A SAS URL carries `sig` in its query; a regular expression spares a URL parse per request. */
 function isSas(url: string): boolean {
-  try {
-    return new URL(url).searchParams.has("sig");
-  } catch {
-    return false;
-  }
+  return /[?&]sig=/.test(url);
 }

@@ -54,6 +54,8 @@ async function sendWithRecovery(
     body.prepare(request);
     const sentAt = recovery.clock.now();
     const response = await next(request);
+    // A success while the clock is freshly known teaches nothing: skip building the observation.
+    if (response.status < 400 && !resent && !recovery.wantsSuccessSample(host)) return response;
     const signed = ledger.lastSigned(request);
     const obs = observe(request, response, {
       host,

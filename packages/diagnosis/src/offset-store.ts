@@ -53,6 +53,11 @@ export class OffsetStore {
     return this.#touch(normalizeHost(host))?.estimate;
   }
 
+  /** Like `get`, without marking the entry as used: for hot paths that only look. */
+  peek(host: string): OffsetEstimate | undefined {
+    return this.#states.get(normalizeHost(host))?.estimate;
+  }
+
   /** Server minus local for this endpoint, ms; 0 while nothing is known. */
   offsetMs(host: string): number {
     return this.get(host)?.offsetMs ?? 0;

@@ -220,3 +220,43 @@ describe("SkewRecovery after a clock step", () => {
     ).toEqual([]);
   });
 });
+
+describe("SkewRecovery success sampling", () => {
+  function success(at: number, serverMs: number): Observation {
+    return {
+      provider: "s3",
+      host: "h:1",
+      sentAt: at,
+      receivedAt: at + 10,
+      status: 200,
+      headers: { date: httpDate(serverMs) },
+    };
+  }
+
+  it("skips successes within successSampleIntervalMs of the last sample, never failures", () => {
+    let local = SERVER_NOW;
+    const clock = { now: () => local };
+    const offsets = new OffsetStore({ clock });
+    const recovery = new SkewRecovery("s3", { clock, offsets });
+    recovery.sample(success(local, local + 5 * MIN));
+    const first = offsets.peek("h:1");
+    local += 500;
+    recovery.sample(success(local, local + 5 * MIN));
+    expect(offsets.peek("h:1")).toBe(first); // not parsed: 0.5 s after the last sample
+    local += 600;
+    recovery.sample(success(local, local + 5 * MIN));
+    expect(offsets.peek("h:1")?.samples).toBe(2); // 1.1 s after: taken
+  });
+
+  it("samples every success with successSampleIntervalMs: 0", () => {
+    let local = SERVER_NOW;
+    const clock = { now: () => local };
+    const offsets = new OffsetStore({ clock });
+    const recovery = new SkewRecovery("s3", { clock, offsets, successSampleIntervalMs: 0 });
+    for (let i = 0; i < 3; i++) {
+      recovery.sample(success(local, local + 5 * MIN));
+      local += 100;
+    }
+    expect(offsets.peek("h:1")?.samples).toBe(3);
+  });
+});

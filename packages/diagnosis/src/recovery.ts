@@ -50,6 +50,12 @@ export interface RecoveryOptions {
    */
   possibleSkewThresholdMs?: number;
   /**
+   * Successes within this long of an endpoint's last accepted sample are not parsed: a busy
+   * client learns nothing new from them. Failures are always read. 0 samples every response.
+   * @default 1_000
+   */
+  successSampleIntervalMs?: number;
+  /**
    * Below this, a learned offset is not reported as `skew.detected`.
    * @default 1_000
    */
@@ -60,6 +66,7 @@ export const RECOVERY_DEFAULTS = {
   replayBufferBytes: 8 * 1024 * 1024,
   possibleSkewThresholdMs: 60_000,
   reportSkewMs: 1_000,
+  successSampleIntervalMs: 1_000,
 } as const;
 
 /** What an adapter learns from one attempt. */
@@ -78,6 +85,8 @@ export interface AttemptContext {
   resendAllowed: boolean;
 }
 
+const SUCCEEDED: Decision = Object.freeze({ action: "return", verdict: "none", why: "succeeded" });
+
 const UNTRUSTED: ReadonlySet<SampleOutcome> = new Set([
   "untrusted-disagreeing",
   "untrusted-implausible",
@@ -95,6 +104,7 @@ export class SkewRecovery {
   readonly replayBufferBytes: number;
   readonly #possibleSkewThresholdMs: number;
   readonly #reportSkewMs: number;
+  readonly #successSampleIntervalMs: number;
   readonly #sink: EventSink;
 
   constructor(provider: Provider, options: RecoveryOptions = {}) {
@@ -108,6 +118,10 @@ export class SkewRecovery {
     this.#possibleSkewThresholdMs = nonNegative(
       "possibleSkewThresholdMs",
       options.possibleSkewThresholdMs ?? RECOVERY_DEFAULTS.possibleSkewThresholdMs,
+    );
+    this.#successSampleIntervalMs = nonNegative(
+      "successSampleIntervalMs",
+      options.successSampleIntervalMs ?? RECOVERY_DEFAULTS.successSampleIntervalMs,
     );
     this.#reportSkewMs = nonNegative(
       "reportSkewMs",
@@ -159,12 +173,42 @@ export class SkewRecovery {
    * responses outside a request the adapter can resend. Never throws.
    */
   sample(obs: Observation): OffsetEstimate | undefined {
+    const fresh = this.#freshEstimate(obs);
+    if (fresh) return fresh;
     const { time, cached } = readEvidence(obs);
     return this.#learn(obs, time, cached, false).estimate;
   }
 
+  /**
+   * A success arriving within `successSampleIntervalMs` of the endpoint's last accepted sample
+   * adds little and costs a parse on every request of a busy client: it is skipped. Failures
+   * are always read.
+   */
+  #freshEstimate(obs: Observation): OffsetEstimate | undefined {
+    if (obs.status >= 400 || obs.status === 0) return undefined;
+    return this.#recentEstimate(obs.host);
+  }
+
+  /**
+   * Whether a success from `host` would be read now: adapters ask before building an
+   * observation, so the common path of a busy client costs one map lookup.
+   */
+  wantsSuccessSample(host: string): boolean {
+    return this.#recentEstimate(host) === undefined;
+  }
+
+  #recentEstimate(host: string): OffsetEstimate | undefined {
+    if (this.#successSampleIntervalMs === 0) return undefined;
+    const estimate = this.offsets.peek(host);
+    if (!estimate) return undefined;
+    const age = this.clock.now() - estimate.updatedAt;
+    return age >= 0 && age < this.#successSampleIntervalMs ? estimate : undefined;
+  }
+
   /** Learns from one attempt and decides what to do about it. Never throws. */
   observe(obs: Observation, ctx: AttemptContext): AttemptResult {
+    const fresh = this.#freshEstimate(obs);
+    if (fresh) return { decision: SUCCEEDED, facts: {}, estimate: fresh };
     const { facts, time, cached } = readEvidence(obs);
     const failed = obs.status >= 400 || obs.status === 0;
     const verdict = failed ? classifyClockVerdict(obs.status, facts) : "none";
