@@ -1,3 +1,4 @@
+import { prependChunks, readUpTo } from "@skewguard/diagnosis";
 import type { Readable } from "node:stream";
 
 /** A request body that can be handed to the transport once, or once per attempt. */
@@ -56,7 +57,7 @@ export async function toReplayableBody(
   if (ended) {
     return { replayable: true, next: () => stream.Readable.from(chunks) };
   }
-  return once(stream.Readable.from(prepend(chunks, iterator)));
+  return once(stream.Readable.from(prependChunks(chunks, iterator)));
 }
 
 /**
@@ -78,38 +79,6 @@ function once(body: unknown): ReplayableBody {
       return body;
     },
   };
-}
-
-async function readUpTo(
-  iterator: AsyncIterator<unknown>,
-  limitBytes: number,
-): Promise<{ chunks: Buffer[]; ended: boolean }> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  while (total <= limitBytes) {
-    const { value, done } = await iterator.next();
-    if (done) return { chunks, ended: true };
-    const chunk = toBuffer(value);
-    chunks.push(chunk);
-    total += chunk.length;
-  }
-  return { chunks, ended: false };
-}
-
-/** The chunks already read, then the rest of the stream, without reading ahead. */
-async function* prepend(chunks: Buffer[], rest: AsyncIterator<unknown>): AsyncGenerator<Buffer> {
-  yield* chunks;
-  for (;;) {
-    const { value, done } = await rest.next();
-    if (done) return;
-    yield toBuffer(value);
-  }
-}
-
-function toBuffer(value: unknown): Buffer {
-  if (Buffer.isBuffer(value)) return value;
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.length);
-  return Buffer.from(String(value));
 }
 
 function headerValue(headers: Record<string, string>, name: string): string | undefined {

@@ -1,5 +1,6 @@
 import type { PipelineRequest } from "@azure/core-rest-pipeline";
 import { Readable } from "node:stream";
+import { prependChunks, readUpTo } from "@skewguard/diagnosis";
 
 /** A request body, made safe to send again where that is possible. */
 export interface ReplayableBody {
@@ -38,7 +39,7 @@ export async function toReplayableBody(
       },
     };
   }
-  const rest = Readable.from(prepend(chunks, iterator), { objectMode: false });
+  const rest = Readable.from(prependChunks(chunks, iterator), { objectMode: false });
   return {
     replayable: false,
     prepare: (target) => {
@@ -66,34 +67,4 @@ function isWebStream(body: unknown): boolean {
     body !== null &&
     typeof (body as { getReader?: unknown }).getReader === "function"
   );
-}
-
-async function readUpTo(
-  iterator: AsyncIterator<unknown>,
-  capBytes: number,
-): Promise<{ chunks: Buffer[]; ended: boolean }> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  while (total <= capBytes) {
-    const { value, done } = await iterator.next();
-    if (done) return { chunks, ended: true };
-    const chunk = toBuffer(value);
-    chunks.push(chunk);
-    total += chunk.length;
-  }
-  return { chunks, ended: false };
-}
-
-function toBuffer(value: unknown): Buffer {
-  return Buffer.isBuffer(value) ? value : Buffer.from(value as string | Uint8Array);
-}
-
-/** The chunks already read, then the rest of the stream, without reading ahead. */
-async function* prepend(chunks: Buffer[], rest: AsyncIterator<unknown>): AsyncGenerator<Buffer> {
-  yield* chunks;
-  for (;;) {
-    const { value, done } = await rest.next();
-    if (done) return;
-    yield toBuffer(value);
-  }
 }

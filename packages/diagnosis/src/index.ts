@@ -70,6 +70,8 @@ export { parseGcsErrorJson } from "./parse-gcs.js";
 export { parseAzureErrorXml, parseAzureAuthenticationDetail } from "./parse-azure.js";
 export { readEvidence, readCapped, DEFAULT_BODY_CAP_BYTES } from "./evidence.js";
 export type { ResponseEvidence } from "./evidence.js";
+export { readUpTo, prependChunks } from "./replay-buffer.js";
+export type { BufferedPrefix } from "./replay-buffer.js";
 export { probeServerClock, DEFAULT_PROBE_TIMEOUT_MS } from "./probe.js";
 export type { ProbeOptions, ProbeTarget } from "./probe.js";
 export { SkewRecovery, RECOVERY_DEFAULTS } from "./recovery.js";
