@@ -3,6 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PNPM="npx -y pnpm@10"
-$PNPM install --frozen-lockfile
-$PNPM -r --filter './packages/*' run build
+echo "Installing (pnpm) and building the packages..."
+$PNPM install --frozen-lockfile --reporter=silent
+# Quiet unless the build fails, then its whole output.
+if ! build_log=$($PNPM -r --filter './packages/*' run build 2>&1); then
+  echo "$build_log"
+  exit 1
+fi
 node examples/demo/index.mjs
