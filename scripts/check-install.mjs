@@ -1,17 +1,20 @@
 // Installs every package as users get it: `pnpm pack` (workspace ranges become versions),
 // plain `npm install` of the tarballs and the SDK peers into a fresh temporary project, then
-// imports each from ESM and from CJS and runs the README's S3 snippet against a testkit server
-// with a skewed clock. Run by the test command after the build.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+// imports each from ESM and from CJS and runs each package's README snippet from there against
+// testkit servers with skewed clocks (scripts/readme-<pkg>-snippet.mjs). Run by the test
+// command after the build. One install for all; packs, imports and snippets run concurrently.
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 
 const root = new URL("..", import.meta.url).pathname;
 const packagesDir = join(root, "packages");
 const work = mkdtempSync(join(tmpdir(), "skewguard-install-"));
 const tarballs = join(work, "tarballs");
 const project = join(work, "project");
+const startedAt = Date.now();
 
 /** Peers at the versions the Node 20 suite tests, as a user would add them. */
 const PEERS = [
@@ -21,7 +24,20 @@ const PEERS = [
   "@opentelemetry/api@1.10.0",
 ];
 
-/** Packages users install (the testkit is installed too: users start its servers in tests). */
+/** The README snippet of each installed package, in the order their lines are printed. */
+const SNIPPETS = [
+  ["@skewguard/aws-s3", "readme-s3-snippet.mjs"],
+  ["@skewguard/azure-blob", "readme-azure-blob-snippet.mjs"],
+  ["@skewguard/gcs", "readme-gcs-snippet.mjs"],
+  ["@skewguard/cli", "readme-cli-snippet.mjs"],
+  ["@skewguard/diagnosis", "readme-diagnosis-snippet.mjs"],
+  ["@skewguard/otel", "readme-otel-snippet.mjs"],
+];
+
+/**
+ * Packages users install. The testkit is not among them: its Azurite dependency would make the
+ * install several times longer, and the snippets start its servers from the repository's build.
+ */
 const published = readdirSync(packagesDir)
   .map((dir) => ({
     dir: join(packagesDir, dir),
@@ -29,51 +45,91 @@ const published = readdirSync(packagesDir)
   }))
   .filter(({ manifest }) => !manifest.private && manifest.name !== "@skewguard/testkit");
 
-function run(cmd, args, cwd, extra = {}) {
-  return execFileSync(cmd, args, {
-    cwd,
-    stdio: ["ignore", "pipe", "pipe"],
-    encoding: "utf8",
-    ...extra,
-  });
+const execFileAsync = promisify(execFile);
+
+/** Runs a command without blocking, so several run at once; rejects with its stderr. */
+async function run(cmd, args, cwd, timeout = 120_000) {
+  try {
+    const { stdout } = await execFileAsync(cmd, args, { cwd, encoding: "utf8", timeout });
+    return stdout;
+  } catch (error) {
+    throw new Error(
+      `${cmd} ${args.join(" ")} (in ${cwd}) failed:\n${[error.stdout, error.stderr].join("\n").trim() || error.message}`,
+    );
+  }
 }
 
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
 try {
-  execFileSync("mkdir", ["-p", tarballs, project]);
-  for (const { dir } of published)
-    run("npx", ["-y", "pnpm@10", "pack", "--pack-destination", tarballs], dir);
+  mkdirSync(tarballs, { recursive: true });
+  mkdirSync(project, { recursive: true });
+  await Promise.all(
+    published.map(({ dir }) =>
+      run("npx", ["-y", "pnpm@10", "pack", "--pack-destination", tarballs], dir),
+    ),
+  );
   const files = readdirSync(tarballs).map((f) => join(tarballs, f));
+  const missing = SNIPPETS.filter(([name]) => !published.some((p) => p.manifest.name === name));
+  const unchecked = published.filter(
+    ({ manifest }) => !SNIPPETS.some(([n]) => n === manifest.name),
+  );
+  if (missing.length > 0 || unchecked.length > 0) {
+    throw new Error(
+      `snippets and packages disagree: no package for ${missing.map(([n]) => n).join(", ") || "-"}; no snippet for ${unchecked.map((p) => p.manifest.name).join(", ") || "-"}`,
+    );
+  }
   writeFileSync(
     join(project, "package.json"),
     JSON.stringify({ name: "fresh-user-project", private: true }),
   );
-  run(
+  const installStart = Date.now();
+  await run(
     "npm",
     ["install", "--no-audit", "--no-fund", "--loglevel=error", ...files, ...PEERS],
     project,
+    300_000,
   );
-  console.log(`ok   npm install of ${files.length} packed packages and ${PEERS.length} SDK peers`);
+  console.log(
+    `ok   npm install of ${files.length} packed packages and ${PEERS.length} SDK peers (${seconds(Date.now() - installStart)})`,
+  );
 
-  for (const { manifest } of published) {
-    const name = manifest.name;
-    const esm = run(
-      "node",
-      [
-        "--input-type=module",
-        "-e",
-        `import * as m from "${name}"; console.log(Object.keys(m).length)`,
-      ],
-      project,
-    );
-    const cjs = run("node", ["-e", `console.log(Object.keys(require("${name}")).length)`], project);
-    if (Number(esm) === 0 || Number(esm) !== Number(cjs))
-      throw new Error(`${name}: ESM exports ${esm.trim()}, CJS ${cjs.trim()}`);
-    console.log(`ok   ${name}: ${esm.trim()} exports from ESM and from CJS`);
-  }
+  const imports = await Promise.all(
+    published.map(async ({ manifest }) => {
+      const name = manifest.name;
+      const [esm, cjs] = await Promise.all([
+        run(
+          "node",
+          [
+            "--input-type=module",
+            "-e",
+            `import * as m from "${name}"; console.log(Object.keys(m).length)`,
+          ],
+          project,
+        ),
+        run("node", ["-e", `console.log(Object.keys(require("${name}")).length)`], project),
+      ]);
+      if (Number(esm) === 0 || Number(esm) !== Number(cjs))
+        throw new Error(`${name}: ESM exports ${esm.trim()}, CJS ${cjs.trim()}`);
+      return `ok   ${name}: ${esm.trim()} exports from ESM and from CJS`;
+    }),
+  );
+  for (const line of imports) console.log(line);
 
-  const snippet = join(root, "scripts", "readme-s3-snippet.mjs");
-  const out = run("node", [snippet, project], root, { timeout: 60_000 });
-  console.log(`ok   README S3 snippet from the installed packages: ${out.trim()}`);
+  // Each snippet script starts its own testkit server and runs the user code in a child.
+  const results = await Promise.allSettled(
+    SNIPPETS.map(([, file]) => run("node", [join(root, "scripts", file), project], root)),
+  );
+  results.forEach((result, i) => {
+    const [name] = SNIPPETS[i];
+    if (result.status === "fulfilled")
+      console.log(`ok   README snippet of ${name}: ${result.value.trim()}`);
+    else console.log(`FAIL README snippet of ${name}: ${result.reason.message}`);
+  });
+  if (results.some((result) => result.status === "rejected")) process.exitCode = 1;
+  console.log(
+    `${process.exitCode ? "FAIL" : "ok  "} check-install in ${seconds(Date.now() - startedAt)}`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
