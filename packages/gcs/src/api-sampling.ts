@@ -1,9 +1,5 @@
 import type { SkewRecovery } from "@skewguard/diagnosis";
-import { GCS_DEFAULTS } from "./constants.js";
 import { hostOf, toHeaderMap } from "./headers.js";
-
-/** Hosts whose last sample time is kept; a client talks to one or two. */
-const MAX_HOSTS = 64;
 
 type Callback = (error: unknown, ...results: unknown[]) => void;
 
@@ -28,15 +24,15 @@ interface EmitterLike {
  * through gaxios: the library sends them with teeny-request from `makeAuthenticatedRequest`,
  * which every bucket and file request goes through, so that is where they are seen. The send
  * time is taken before authorisation, so a first request's interval includes its token grant:
- * wider, never wrong. Successes are sampled at most once per `sampleEveryMs` per host (a
- * clock step still shows within that); every failure is sampled.
+ * wider, never wrong. Successes are read only when the core wants them (`wantsSuccessSample`:
+ * at most once per `successSampleIntervalMs` per host, a clock step still shows within that);
+ * every failure is read.
  */
 export function sampleApiResponses(
   storage: { makeAuthenticatedRequest: MakeAuthenticatedRequest },
   recovery: SkewRecovery,
 ): void {
   const original = storage.makeAuthenticatedRequest;
-  const lastSampled = new Map<string, number>();
   const learn = (reqOpts: { uri?: unknown; url?: unknown }, sentAt: number, response: unknown) => {
     const host = hostOf(reqOpts.uri ?? reqOpts.url);
     const res = response as ResponseLike | undefined;
@@ -44,13 +40,8 @@ export function sampleApiResponses(
     // over when authorisation failed, does not, and belongs to another endpoint.
     const status = res?.statusCode;
     if (host === undefined || !res?.headers || typeof status !== "number") return;
+    if (status < 400 && !recovery.wantsSuccessSample(host)) return;
     const receivedAt = recovery.clock.now();
-    // Measured both ways: after the local clock steps back, the last sample lies "in the
-    // future", and a one-sided check would stop sampling until the clock caught up.
-    const sinceLast = Math.abs(receivedAt - (lastSampled.get(host) ?? -Infinity));
-    if (status < 400 && sinceLast < GCS_DEFAULTS.sampleEveryMs) return;
-    if (!lastSampled.has(host) && lastSampled.size >= MAX_HOSTS) lastSampled.clear();
-    lastSampled.set(host, receivedAt);
     recovery.sample({
       provider: "gcs",
       host,

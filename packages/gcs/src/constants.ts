@@ -39,11 +39,6 @@ export const GCS_DEFAULTS = {
   probeTimeoutMs: 5_000,
   /** Error bodies are read up to this many characters; OAuth and XML errors are far smaller. */
   errorBodyChars: 16 * 1024,
-  /**
-   * Successful JSON API responses teach the clock at most this often per host: reading each
-   * one's `Date` costs more than it adds once the estimate is tight.
-   */
-  sampleEveryMs: 1_000,
   /** Signed URLs remembered for `diagnoseSignedUrlResponse`. */
   rememberedSignedUrls: 256,
 } as const;
