@@ -12,7 +12,8 @@ try {
   const refused = await s3ResponseToLocalClock(server, { accessKeyId, secretAccessKey });
 
   const userCode = `
-import { diagnose, readEvidence } from "@skewguard/diagnosis";
+import { diagnose } from "@skewguard/diagnosis";
+import { readEvidence } from "@skewguard/diagnosis/adapter";
 
 const res = JSON.parse(process.env.S3_RESPONSE);
 const observation = {

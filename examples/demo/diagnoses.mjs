@@ -1,5 +1,6 @@
 // Part 2 of the demo: real-shaped error responses from each provider, diagnosed.
-import { OffsetStore, SkewRecovery } from "@skewguard/diagnosis";
+import { OffsetStore } from "@skewguard/diagnosis";
+import { SkewRecovery } from "@skewguard/diagnosis/adapter";
 
 const NOW = Date.parse("2026-11-23T10:00:00.000Z");
 

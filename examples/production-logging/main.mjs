@@ -14,7 +14,8 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
-import { OffsetStore, SkewRecovery } from "@skewguard/diagnosis";
+import { OffsetStore } from "@skewguard/diagnosis";
+import { SkewRecovery } from "@skewguard/diagnosis/adapter";
 import { createOtelEventHandler } from "@skewguard/otel";
 import pino from "pino";
 import {

@@ -3,9 +3,9 @@ import {
   OffsetStore,
   type Observation,
   type Provider,
-  SkewRecovery,
   type SkewguardEvent,
 } from "@skewguard/diagnosis";
+import { SkewRecovery } from "@skewguard/diagnosis/adapter";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as bodies from "../../packages/diagnosis/src/error-bodies.fixture.js";

@@ -1,11 +1,14 @@
-export { getSkewRecoveryPlugin, recoveryFor } from "./plugin.js";
+export { getSkewRecoveryPlugin } from "./plugin.js";
 export type { SkewRecoveryPluginOptions } from "./plugin.js";
-export { skewRecoveryMiddleware } from "./middleware.js";
 export type { ClockConfig } from "./sdk-clock.js";
 export { getSignedUrl } from "./presign.js";
 export type { SignedUrlOptions } from "./presign.js";
-export {
-  SIGNED_REQUEST_CAPTURE_NAME,
-  SKEW_RECOVERY_MIDDLEWARE_NAME,
-  S3_DEFAULTS,
-} from "./constants.js";
+export { SIGNED_REQUEST_CAPTURE_NAME, SKEW_RECOVERY_MIDDLEWARE_NAME } from "./constants.js";
+// So that a handler or a catch block is typed with one import.
+export { diagnosisOf, isSkewguardError, SkewguardError } from "@skewguard/diagnosis";
+export type {
+  Diagnosis,
+  RecoveryOptions,
+  SkewguardErrorCode,
+  SkewguardEvent,
+} from "@skewguard/diagnosis";

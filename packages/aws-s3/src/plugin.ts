@@ -1,4 +1,5 @@
-import { type RecoveryOptions, SkewRecovery } from "@skewguard/diagnosis";
+import type { RecoveryOptions } from "@skewguard/diagnosis";
+import { SkewRecovery } from "@skewguard/diagnosis/adapter";
 import type { Pluggable } from "@smithy/types";
 import { SIGNED_REQUEST_CAPTURE_NAME, SKEW_RECOVERY_MIDDLEWARE_NAME } from "./constants.js";
 import { skewRecoveryMiddleware } from "./middleware.js";

@@ -42,7 +42,9 @@ describe("toReplayableBody", () => {
     expect(body.replayable).toBe(false);
     expect(reads).toBe(0);
     expect(body.next()).toBe(source);
-    expect(() => body.next()).toThrow(/requested twice/);
+    expect(() => body.next()).toThrow(
+      expect.objectContaining({ code: "SKEWGUARD_BODY_NOT_REPLAYABLE" }),
+    );
   });
 
   it("without a declared length, reads up to the cap and sends the rest untouched", async () => {

@@ -1,4 +1,5 @@
-import { prependChunks, readUpTo } from "@skewguard/diagnosis";
+import { SkewguardError } from "@skewguard/diagnosis";
+import { prependChunks, readUpTo } from "@skewguard/diagnosis/adapter";
 import type { Readable } from "node:stream";
 
 /** A request body that can be handed to the transport once, or once per attempt. */
@@ -74,7 +75,11 @@ function once(body: unknown): ReplayableBody {
   return {
     replayable: false,
     next: () => {
-      if (handedOut) throw new Error("skewguard: a non-replayable body was requested twice");
+      if (handedOut)
+        throw new SkewguardError(
+          "SKEWGUARD_BODY_NOT_REPLAYABLE",
+          "a request body that cannot be replayed was requested for a second send",
+        );
       handedOut = true;
       return body;
     },

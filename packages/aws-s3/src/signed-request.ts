@@ -1,4 +1,5 @@
 import type { SignedFacts } from "@skewguard/diagnosis";
+import { parseAmzDate } from "@skewguard/diagnosis/adapter";
 import { HttpRequest } from "@smithy/protocol-http";
 import type {
   FinalizeHandler,
@@ -57,21 +58,6 @@ export function readSignedFacts(headers: Record<string, string>): SignedFacts {
   const signedAtMs = parseAmzDate(header(headers, "x-amz-date"));
   if (signedAtMs !== undefined) facts.signedAtMs = signedAtMs;
   return facts;
-}
-
-/** `20261123T103000Z` to epoch ms. */
-function parseAmzDate(value: string | undefined): number | undefined {
-  const match = value ? /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value.trim()) : null;
-  if (!match) return undefined;
-  const [, year, month, day, hour, minute, second] = match.map(Number) as number[];
-  return Date.UTC(
-    year as number,
-    (month as number) - 1,
-    day as number,
-    hour as number,
-    minute as number,
-    second as number,
-  );
 }
 
 function header(headers: Record<string, string>, name: string): string | undefined {

@@ -1,5 +1,5 @@
 import type { PipelinePolicy, PipelineRequest, SendRequest } from "@azure/core-rest-pipeline";
-import type { SkewRecovery } from "@skewguard/diagnosis";
+import type { SkewRecovery } from "@skewguard/diagnosis/adapter";
 import { SKEW_RECOVERY_POLICY_NAME } from "./constants.js";
 import { endpointKey } from "./endpoint.js";
 import { observe } from "./observation.js";

@@ -1,6 +1,6 @@
 import type { PipelineRequest } from "@azure/core-rest-pipeline";
 import { Readable } from "node:stream";
-import { prependChunks, readUpTo } from "@skewguard/diagnosis";
+import { prependChunks, readUpTo } from "@skewguard/diagnosis/adapter";
 
 /** A request body, made safe to send again where that is possible. */
 export interface ReplayableBody {

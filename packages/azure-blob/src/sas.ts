@@ -4,7 +4,7 @@ import type {
   ContainerGenerateSasUrlOptions,
   ServiceGenerateAccountSasUrlOptions,
 } from "@azure/storage-blob";
-import { SkewRecovery } from "@skewguard/diagnosis";
+import { SkewRecovery } from "@skewguard/diagnosis/adapter";
 import { AZURE_DEFAULTS } from "./constants.js";
 import { endpointKey } from "./endpoint.js";
 import { type StorageClientLike, recoveryFor } from "./with-skew-recovery.js";

@@ -1,5 +1,6 @@
 import type { Pipeline } from "@azure/core-rest-pipeline";
-import { type RecoveryOptions, SkewRecovery } from "@skewguard/diagnosis";
+import { type RecoveryOptions } from "@skewguard/diagnosis";
+import { SkewRecovery } from "@skewguard/diagnosis/adapter";
 import {
   CLOCK_AWARE_SHARED_KEY_POLICY_NAME,
   SDK_SHARED_KEY_POLICY_NAME,

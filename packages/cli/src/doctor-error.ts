@@ -3,9 +3,9 @@ import {
   type ErrorFacts,
   type Provider,
   diagnose,
-  readEvidence,
   redact,
 } from "@skewguard/diagnosis";
+import { readEvidence } from "@skewguard/diagnosis/adapter";
 import { type ErrorInput, inferStatus, readErrorInput } from "./error-input.js";
 import { table } from "./format.js";
 import type { CliIo } from "./io.js";

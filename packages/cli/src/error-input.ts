@@ -1,4 +1,5 @@
-import { type HeaderMap, type Observation, type Provider, readCapped } from "@skewguard/diagnosis";
+import { type HeaderMap, type Observation, type Provider } from "@skewguard/diagnosis";
+import { readCapped } from "@skewguard/diagnosis/adapter";
 
 /**
  * Turns whatever a person pasted into an observation the core can diagnose: a raw error body

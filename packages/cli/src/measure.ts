@@ -1,11 +1,5 @@
-import {
-  type EstimatorState,
-  type OffsetEstimate,
-  type SampleOutcome,
-  type TimeEvidence,
-  addSample,
-  parseHttpDate,
-} from "@skewguard/diagnosis";
+import { type OffsetEstimate, type SampleOutcome, type TimeEvidence } from "@skewguard/diagnosis";
+import { type EstimatorState, addSample, parseHttpDate } from "@skewguard/diagnosis/adapter";
 import type { CliIo } from "./io.js";
 
 /**

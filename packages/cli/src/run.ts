@@ -1,8 +1,5 @@
-import {
-  DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS,
-  type Provider,
-  redactString,
-} from "@skewguard/diagnosis";
+import { type Provider, redactString } from "@skewguard/diagnosis";
+import { DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS } from "@skewguard/diagnosis/adapter";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { doctorError } from "./doctor-error.js";
 import { doctorUrl } from "./doctor-url.js";

@@ -1,4 +1,5 @@
-import { REDACTED, parseAmzDate, type Provider } from "@skewguard/diagnosis";
+import { REDACTED, type Provider } from "@skewguard/diagnosis";
+import { parseAmzDate } from "@skewguard/diagnosis/adapter";
 import { UsageError } from "./usage-error.js";
 
 /**

@@ -1,8 +1,5 @@
-import {
-  CATALOGUE,
-  DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS,
-  type OffsetEstimate,
-} from "@skewguard/diagnosis";
+import { CATALOGUE, type OffsetEstimate } from "@skewguard/diagnosis";
+import { DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS } from "@skewguard/diagnosis/adapter";
 import { describeOffset, formatDuration } from "./format.js";
 import type { SignedUrlFacts } from "./signed-url.js";
 

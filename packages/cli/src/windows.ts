@@ -1,4 +1,4 @@
-import { DEFAULT_SERVER_WINDOW_MS } from "@skewguard/diagnosis";
+import { DEFAULT_SERVER_WINDOW_MS } from "@skewguard/diagnosis/adapter";
 import { formatDuration } from "./format.js";
 
 /**

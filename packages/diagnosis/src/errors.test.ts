@@ -5,10 +5,14 @@ import { SkewguardError, isSkewguardError } from "./errors.js";
 describe("SkewguardError", () => {
   it("carries a stable code and its cause", () => {
     const cause = new Error("boom");
-    const e = new SkewguardError("SKEWGUARD_PROBE_FAILED", "could not read the server clock", {
-      cause,
-    });
-    expect(e.code).toBe("SKEWGUARD_PROBE_FAILED");
+    const e = new SkewguardError(
+      "SKEWGUARD_UNSUPPORTED_CLIENT",
+      "could not read the server clock",
+      {
+        cause,
+      },
+    );
+    expect(e.code).toBe("SKEWGUARD_UNSUPPORTED_CLIENT");
     expect(e.cause).toBe(cause);
     expect(e.name).toBe("SkewguardError");
     expect(isSkewguardError(e)).toBe(true);

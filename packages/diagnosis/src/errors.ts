@@ -3,11 +3,17 @@
  * symbol brand instead of `instanceof`, so an error from another copy or realm is recognised.
  */
 
+/**
+ * - `SKEWGUARD_INVALID_OPTION`: an option out of range or of the wrong type (thrown at once,
+ *   where the option is given).
+ * - `SKEWGUARD_UNSUPPORTED_CLIENT`: the client is not one the adapter can wrap.
+ * - `SKEWGUARD_BODY_NOT_REPLAYABLE`: a request body that cannot be replayed was asked for a
+ *   second time (a bug in a caller of the engine; the engine never asks).
+ */
 export type SkewguardErrorCode =
-  | "SKEWGUARD_INVALID_OPTION" // an option out of range or of the wrong type
-  | "SKEWGUARD_UNSUPPORTED_CLIENT" // the client is not one the adapter can wrap
-  | "SKEWGUARD_PROBE_FAILED" // the server's clock could not be read to sign a URL
-  | "SKEWGUARD_SIGNING_FAILED"; // the signer could not produce a signature
+  | "SKEWGUARD_INVALID_OPTION"
+  | "SKEWGUARD_UNSUPPORTED_CLIENT"
+  | "SKEWGUARD_BODY_NOT_REPLAYABLE";
 
 const BRAND = Symbol.for("skewguard.error");
 

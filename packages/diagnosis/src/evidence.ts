@@ -1,7 +1,8 @@
-import { type ParsedErrorBody, nonEmpty } from "./error-body.js";
+import { type ParsedErrorBody, nonEmpty, readCapped } from "./error-body.js";
 import { parseHttpDate } from "./http-date.js";
-import { readAzureErrorXml } from "./parse-azure.js";
-import { parseGcsErrorJson } from "./parse-gcs.js";
+import { REQUEST_ID_HEADERS } from "./headers.js";
+import { readAzureErrorDetails, readAzureErrorXml } from "./parse-azure.js";
+import { parseGcsErrorJson, readGoogleErrorDocument } from "./parse-gcs.js";
 import { readS3ErrorXml, readS3Fields } from "./parse-s3.js";
 import type { ErrorFacts, HeaderMap, Observation, TimeEvidence, TimeSource } from "./types.js";
 
@@ -17,7 +18,6 @@ export interface ResponseEvidence {
 
 /** Error codes some responses carry only in a header (Azure HEAD requests have no body). */
 const CODE_HEADERS = ["x-ms-error-code", "x-amz-error-code"] as const;
-const REQUEST_ID_HEADERS = ["x-amz-request-id", "x-ms-request-id", "x-guploader-uploadid"] as const;
 
 /**
  * Reads one observation's evidence: the body through the parser its provider and shape call
@@ -37,14 +37,26 @@ export function readEvidence(obs: Observation): ResponseEvidence {
 }
 
 /**
- * The body when it says anything; otherwise the fields an SDK parsed from the body it consumed
- * (they may be complete where the adapter's copy of the body was cut at the cap).
+ * The body when it says anything; otherwise the document or the fields an SDK parsed from the
+ * body it consumed (they may be complete where the adapter's copy of the body was cut at the cap).
  */
 function readBody(obs: Observation): ParsedErrorBody {
-  const fromBody = typeof obs.body === "string" ? readBodyText(obs.provider, obs.body) : undefined;
+  // The one place a body is capped: adapters hand over what the SDK read.
+  const fromBody =
+    typeof obs.body === "string" ? readBodyText(obs.provider, readCapped(obs.body)) : undefined;
   if (fromBody && Object.keys(fromBody.facts).length > 0) return fromBody;
+  if (obs.document) {
+    const fromDocument = readDocument(obs.document);
+    if (Object.keys(fromDocument.facts).length > 0) return fromDocument;
+  }
   if (obs.fields) return readS3Fields(obs.fields);
   return { facts: {} };
+}
+
+/** Google's documents have `error`; an Azure `RestError`'s details have an error code. */
+function readDocument(document: Readonly<Record<string, unknown>>): ParsedErrorBody {
+  if (document["error"] !== undefined) return { facts: readGoogleErrorDocument(document) };
+  return readAzureErrorDetails(document);
 }
 
 /** XML goes to the provider's XML reader (GCS's XML API is S3-shaped); JSON is Google's shape. */

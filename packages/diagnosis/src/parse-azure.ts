@@ -68,6 +68,28 @@ export function readAzureAuthenticationDetail(detail: string): ParsedErrorBody {
   return { facts, serverTimeResolutionMs: 1000 };
 }
 
+/**
+ * Facts from the error details a `RestError` carries once the SDK parsed the body
+ * (`errorCode`, `message`, `authenticationErrorDetail`, any casing). Never throws.
+ */
+export function readAzureErrorDetails(details: Readonly<Record<string, unknown>>): ParsedErrorBody {
+  const get = (...names: string[]) => {
+    for (const name of names) {
+      const value = details[name];
+      if (typeof value === "string") return nonEmpty(readCapped(value));
+    }
+    return undefined;
+  };
+  const detail = get("authenticationErrorDetail", "AuthenticationErrorDetail");
+  const parsed = detail === undefined ? { facts: {} } : readAzureAuthenticationDetail(detail);
+  const facts: ErrorFacts = { ...parsed.facts };
+  setFact(facts, "code", get("errorCode", "code", "Code"));
+  setFact(facts, "message", get("message", "Message"));
+  return parsed.serverTimeResolutionMs === undefined
+    ? { facts }
+    : { facts, serverTimeResolutionMs: parsed.serverTimeResolutionMs };
+}
+
 /** `readAzureAuthenticationDetail(detail).facts`, for callers that need no resolution. */
 export function parseAzureAuthenticationDetail(detail: string): ErrorFacts {
   return readAzureAuthenticationDetail(detail).facts;

@@ -10,7 +10,14 @@ import type { ErrorFacts } from "./types.js";
 
 /** Facts from a Google JSON error body; {} for anything that is not one. Never throws. */
 export function parseGcsErrorJson(body: string): ErrorFacts {
-  const document = parseJson(body);
+  return readGoogleErrorDocument(parseJson(body));
+}
+
+/**
+ * Facts from a Google error document an SDK already parsed (gaxios hands the token endpoint's
+ * reply over as an object); {} for anything that is not one. Never throws.
+ */
+export function readGoogleErrorDocument(document: unknown): ErrorFacts {
   if (!isRecord(document)) return {};
   const error = document["error"];
   if (typeof error === "string") return oauthFacts(error, document["error_description"]);

@@ -1,16 +1,19 @@
+import type { AttemptPlan, AttemptReport, RecoveryRequest, SendAttempt } from "./attempt.js";
 import { systemClock } from "./clock.js";
 import { classifyClockVerdict, isPresignedExpiry } from "./constants.js";
 import { decide } from "./decide.js";
 import { diagnose } from "./diagnose.js";
+import { attachDiagnosis } from "./diagnosis-of.js";
 import { createEventSink, type EventSink, type Logger } from "./emitter.js";
-import type { SkewguardEvent } from "./events.js";
 import { SkewguardError } from "./errors.js";
+import type { SkewguardEvent } from "./events.js";
 import { readEvidence } from "./evidence.js";
+import { REQUEST_ID_HEADERS, toHeaderMap } from "./headers.js";
 import { getDefaultOffsetStore, type OffsetStore } from "./offset-store.js";
-import { type ProbeOptions, probeServerClock } from "./probe.js";
+import { probeServerClock } from "./probe.js";
+import { readSdkError } from "./sdk-error.js";
 import type {
   Clock,
-  Decision,
   Diagnosis,
   ErrorFacts,
   EvidenceItem,
@@ -38,8 +41,8 @@ export interface RecoveryOptions {
    */
   offsets?: OffsetStore;
   /**
-   * How many bytes of a streamed request body are buffered so the request can be re-signed
-   * and sent again. A larger body is sent once; a clock failure then yields `recovery.skipped`.
+   * How many bytes of a streamed request body are kept so the request can be re-signed and
+   * sent again. A larger body is sent once; a clock failure then yields `recovery.skipped`.
    * @default 8 MiB
    */
   replayBufferBytes?: number;
@@ -60,6 +63,18 @@ export interface RecoveryOptions {
    * @default 1_000
    */
   reportSkewMs?: number;
+  /**
+   * Before signing a URL, SAS or self-signed token for an endpoint whose clock nothing has
+   * shown yet, read it from the `Date` of one unauthenticated `HEAD` to the endpoint's root.
+   * `false` signs on what is known (the local clock, if nothing).
+   * @default true
+   */
+  probe?: boolean;
+  /**
+   * How long that probe may take before signing goes ahead on what is known.
+   * @default 3_000
+   */
+  probeTimeoutMs?: number;
 }
 
 export const RECOVERY_DEFAULTS = {
@@ -67,35 +82,36 @@ export const RECOVERY_DEFAULTS = {
   possibleSkewThresholdMs: 60_000,
   reportSkewMs: 1_000,
   successSampleIntervalMs: 1_000,
+  probe: true,
+  probeTimeoutMs: 3_000,
 } as const;
-
-/** What an adapter learns from one attempt. */
-export interface AttemptResult {
-  decision: Decision;
-  facts: ErrorFacts;
-  estimate?: OffsetEstimate;
-  diagnosis?: Diagnosis;
-}
-
-/** What the adapter can still do about a failed attempt. */
-export interface AttemptContext {
-  /** The request body can be sent again. */
-  replayable: boolean;
-  /** False when the user asked for a single attempt. */
-  resendAllowed: boolean;
-}
-
-const SUCCEEDED: Decision = Object.freeze({ action: "return", verdict: "none", why: "succeeded" });
 
 const UNTRUSTED: ReadonlySet<SampleOutcome> = new Set([
   "untrusted-disagreeing",
   "untrusted-implausible",
 ]);
 
+/** Where signing time comes from for one endpoint: the URL to probe, its key and stand-ins. */
+export interface SigningTarget {
+  /** Any URL of the endpoint (its root is probed). */
+  url: string;
+  /** The store's key, when it is not the URL's own `host[:port]` (an S3 bucket host). */
+  host: string;
+  aliases?: readonly string[];
+  /** Names the probe in events. @default "ClockProbe" */
+  operation?: string;
+  /** Overrides the engine's `probe` option for this signature. */
+  probe?: boolean;
+  /** Overrides the engine's `probeTimeoutMs` option for this signature. */
+  probeTimeoutMs?: number;
+}
+
 /**
- * The engine behind every adapter: observations in, decisions and events out. Adapters call
- * `offsetMs(host)` before signing, `observe(...)` after each attempt, `recovered(...)` when a
- * corrective resend succeeded.
+ * The engine behind every adapter. An adapter hands `run` one request and a function that
+ * sends it once, signed at a given offset; the engine does the rest: the offset to sign with,
+ * observing each response, the decision, at most one corrective resend at once, the events,
+ * and the diagnosis attached to what the caller receives. `serverOffsetMs` gives the signing
+ * clock for what is signed outside a request (URLs, SAS, tokens).
  */
 export class SkewRecovery {
   readonly provider: Provider;
@@ -105,72 +121,258 @@ export class SkewRecovery {
   readonly #possibleSkewThresholdMs: number;
   readonly #reportSkewMs: number;
   readonly #successSampleIntervalMs: number;
+  readonly #probe: boolean;
+  readonly #probeTimeoutMs: number;
   readonly #sink: EventSink;
 
   constructor(provider: Provider, options: RecoveryOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new SkewguardError("SKEWGUARD_INVALID_OPTION", "options must be an object");
+    }
     this.provider = provider;
     this.clock = options.clock ?? systemClock;
-    this.offsets = options.offsets ?? getDefaultOffsetStore();
-    this.replayBufferBytes = nonNegative(
-      "replayBufferBytes",
-      options.replayBufferBytes ?? RECOVERY_DEFAULTS.replayBufferBytes,
-    );
-    this.#possibleSkewThresholdMs = nonNegative(
-      "possibleSkewThresholdMs",
-      options.possibleSkewThresholdMs ?? RECOVERY_DEFAULTS.possibleSkewThresholdMs,
-    );
-    this.#successSampleIntervalMs = nonNegative(
-      "successSampleIntervalMs",
-      options.successSampleIntervalMs ?? RECOVERY_DEFAULTS.successSampleIntervalMs,
-    );
-    this.#reportSkewMs = nonNegative(
-      "reportSkewMs",
-      options.reportSkewMs ?? RECOVERY_DEFAULTS.reportSkewMs,
-    );
     if (typeof this.clock?.now !== "function") {
       throw new SkewguardError("SKEWGUARD_INVALID_OPTION", "clock must have a now() method");
     }
+    this.offsets = options.offsets ?? getDefaultOffsetStore();
+    const d = RECOVERY_DEFAULTS;
+    this.replayBufferBytes = nonNegative("replayBufferBytes", options.replayBufferBytes, d);
+    this.#possibleSkewThresholdMs = nonNegative(
+      "possibleSkewThresholdMs",
+      options.possibleSkewThresholdMs,
+      d,
+    );
+    this.#successSampleIntervalMs = nonNegative(
+      "successSampleIntervalMs",
+      options.successSampleIntervalMs,
+      d,
+    );
+    this.#reportSkewMs = nonNegative("reportSkewMs", options.reportSkewMs, d);
+    this.#probeTimeoutMs = nonNegative("probeTimeoutMs", options.probeTimeoutMs, d);
+    if (options.probe !== undefined && typeof options.probe !== "boolean") {
+      throw new SkewguardError("SKEWGUARD_INVALID_OPTION", "probe must be a boolean");
+    }
+    this.#probe = options.probe ?? d.probe;
     this.#sink = createEventSink({
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     });
   }
 
-  /** The offset to sign with for `host` now (0 until something was learned). */
-  offsetMs(host: string): number {
-    return this.offsets.offsetMs(host);
+  /**
+   * The offset to sign with for `host` now: its own estimate, else the first alias that has
+   * one, else 0 (the local clock).
+   */
+  signingOffsetMs(host: string, aliases?: readonly string[]): number {
+    const own = this.offsets.get(host);
+    if (own) return own.offsetMs;
+    for (const alias of aliases ?? []) {
+      const stand = this.offsets.get(alias);
+      if (stand) return stand.offsetMs;
+    }
+    return 0;
   }
-
-  /** The server's clock for `host`, as far as it is known. */
-  serverNow(host: string): number {
-    return this.clock.now() + this.offsetMs(host);
-  }
-
-  readonly #probes = new Map<string, Promise<OffsetEstimate | undefined>>();
 
   /**
-   * The endpoint's estimate, probing it once (see `probeServerClock`) when nothing is known.
-   * Concurrent callers for one host share the probe. Never throws.
+   * The offset to sign a URL, SAS or token for `target` with, probing the endpoint once when
+   * nothing is known of it or its aliases (unless `probe: false`). Throws only for an invalid
+   * `probeTimeoutMs`; an unreachable endpoint leaves the offset as it was.
    */
-  async probe(
-    url: string,
-    host: string,
-    options?: ProbeOptions,
-  ): Promise<OffsetEstimate | undefined> {
-    const known = this.offsets.get(host);
-    if (known) return known;
-    let pending = this.#probes.get(host);
-    if (!pending) {
-      pending = probeServerClock(this, url, host, options).finally(() => this.#probes.delete(host));
-      this.#probes.set(host, pending);
+  async serverOffsetMs(target: SigningTarget): Promise<number> {
+    const known = () =>
+      this.offsets.get(target.host) ??
+      target.aliases?.map((alias) => this.offsets.get(alias)).find(Boolean);
+    const probe = target.probe ?? this.#probe;
+    const timeoutMs =
+      target.probeTimeoutMs === undefined
+        ? this.#probeTimeoutMs
+        : nonNegative("probeTimeoutMs", target.probeTimeoutMs, RECOVERY_DEFAULTS);
+    if (probe && !known()) {
+      await probeServerClock(this, {
+        url: target.url,
+        host: target.host,
+        operation: target.operation ?? "ClockProbe",
+        timeoutMs,
+      });
     }
-    await pending;
-    return this.offsets.get(host);
+    return this.signingOffsetMs(target.host, target.aliases);
+  }
+
+  /** Whether anything is known of the clock of `host` (or of one of its aliases). */
+  knows(host: string, aliases?: readonly string[]): boolean {
+    return [host, ...(aliases ?? [])].some((key) => this.offsets.get(key) !== undefined);
+  }
+
+  /**
+   * Runs one request: the first attempt signed on what is known of the endpoint's clock; a
+   * failure the clock caused re-signed with the corrected clock and sent again at once (no
+   * backoff); a failure it did not cause diagnosed, the diagnosis attached to what the
+   * caller receives (`diagnosisOf`). Returns or throws what the last attempt gave.
+   */
+  async run<T>(request: RecoveryRequest, send: SendAttempt<T>): Promise<T> {
+    const first = await this.#attempt(request, send, {
+      offsetMs: this.signingOffsetMs(request.host, request.aliases),
+      resent: false,
+    });
+    if (!first.obs) return settle(first.report);
+    const decision = this.#judge(first.obs, request);
+    if (decision.offsetMs === undefined) return settle(first.report, decision.diagnosis);
+    first.report.discard?.();
+    const second = await this.#attempt(request, send, {
+      offsetMs: decision.offsetMs,
+      resent: true,
+    });
+    if (!second.obs) {
+      if (second.failed === false)
+        this.#recovered(request, second.report, first.sentAt, second.sentAt);
+      return settle(second.report);
+    }
+    // The engine sees this was the corrective resend: it diagnoses and never resends again.
+    return settle(second.report, this.#judge(second.obs, request).diagnosis);
+  }
+
+  /**
+   * Sends one attempt. `obs` is set for a failure with a response (to be judged); a success
+   * is sampled here and comes back without one.
+   */
+  async #attempt<T>(
+    request: RecoveryRequest,
+    send: SendAttempt<T>,
+    plan: AttemptPlan,
+  ): Promise<{
+    report: AttemptReport<T>;
+    obs?: Observation;
+    failed?: boolean;
+    sentAt: number;
+    receivedAt: number;
+  }> {
+    const sentAt = this.clock.now();
+    const report = await send(plan);
+    const receivedAt = this.clock.now();
+    const status = report.status;
+    if (status === undefined) return { report, sentAt, receivedAt };
+    const failed = status >= 400;
+    const times = { sentAt, receivedAt };
+    if (!failed) {
+      if (report.response && this.wantsSuccessSample(request.host)) {
+        this.sample(this.#observation(request, report, plan, times));
+      }
+      return { report, failed, sentAt, receivedAt };
+    }
+    return { report, failed, obs: this.#observation(request, report, plan, times), ...times };
+  }
+
+  #observation<T>(
+    request: RecoveryRequest,
+    report: AttemptReport<T>,
+    plan: AttemptPlan,
+    times: { sentAt: number; receivedAt: number },
+  ): Observation {
+    const response = report.response?.() ?? {};
+    const fromError = response.error === undefined ? undefined : readSdkError(response.error);
+    const headers = {
+      ...fromError?.headers,
+      ...(response.headers === undefined ? {} : toHeaderMap(response.headers)),
+    };
+    const body = response.body ?? fromError?.body;
+    const document = response.document ?? fromError?.document;
+    return {
+      provider: this.provider,
+      host: request.host,
+      ...(request.operation ? { operation: request.operation } : {}),
+      sentAt: times.sentAt,
+      receivedAt: times.receivedAt,
+      status: report.status ?? 0,
+      headers,
+      ...(body === undefined ? {} : { body }),
+      ...(document === undefined ? {} : { document }),
+      ...(fromError?.fields ? { fields: fromError.fields } : {}),
+      signed: {
+        signedAtMs: times.sentAt + plan.offsetMs,
+        ...response.signed,
+        offsetMs: plan.offsetMs,
+      },
+      resent: plan.resent,
+      ...(request.presigned ? { presigned: true } : {}),
+      ...(request.tokenGrant ? { tokenGrant: true } : {}),
+    };
+  }
+
+  /**
+   * Learns from a failed attempt and decides: the offset to resend with, or the diagnosis to
+   * hand back. Emits `request.resigned`, `recovery.skipped` and `signature.diagnosed`.
+   */
+  #judge(obs: Observation, request: RecoveryRequest): { offsetMs?: number; diagnosis?: Diagnosis } {
+    const { facts, time, cached } = readEvidence(obs);
+    const verdict = classifyClockVerdict(obs.status, facts);
+    // A server that refused the signature while its clock disagrees with what we learned is
+    // corroboration enough for a step (suspend/resume, an NTP step on either side): waiting
+    // for a second sample would fail this request for nothing. Wild values are still refused
+    // by the estimator's plausibility check, which comes first.
+    const { outcome, estimate } = this.#learn(obs, time, cached, verdict !== "none");
+    const replayable =
+      typeof request.replayable === "function"
+        ? request.replayable()
+        : (request.replayable ?? true);
+    const decision = decide(
+      {
+        status: obs.status,
+        verdict,
+        presignedExpiry: obs.presigned === true || isPresignedExpiry(facts),
+        usedOffsetMs: obs.signed?.offsetMs ?? 0,
+        ...(estimate ? { estimate } : {}),
+        estimateTrusted: !UNTRUSTED.has(outcome),
+        alreadyResent: obs.resent === true,
+        replayable,
+        resendAllowed: request.resendAllowed ?? true,
+      },
+      { possibleSkewThresholdMs: this.#possibleSkewThresholdMs },
+    );
+    if (decision.action === "resend" && decision.offsetMs !== undefined) {
+      this.#emit(obs, estimate, {
+        type: "request.resigned",
+        skewMs: decision.skewMs ?? 0,
+        why: decision.why,
+      });
+      return { offsetMs: decision.offsetMs };
+    }
+    // A 404 or a policy denial is not a signature failure: nothing to diagnose, no noise.
+    const diagnosis = verdict === "none" ? undefined : this.#diagnoseAndEmit(obs, facts, estimate);
+    if (decision.skipReason) {
+      this.#emit(obs, estimate, {
+        type: "recovery.skipped",
+        reason: decision.skipReason,
+        why: decision.why,
+      });
+    }
+    return diagnosis ? { diagnosis } : {};
+  }
+
+  #recovered<T>(
+    request: RecoveryRequest,
+    report: AttemptReport<T>,
+    firstSentAt: number,
+    resendSentAt: number,
+  ): void {
+    // Read for the request id only: the success itself was sampled (or not) already.
+    const headers = report.response?.().headers;
+    const obs: Pick<Observation, "provider" | "host" | "operation" | "headers"> = {
+      provider: this.provider,
+      host: request.host,
+      ...(request.operation ? { operation: request.operation } : {}),
+      headers: headers === undefined ? {} : toHeaderMap(headers),
+    };
+    this.#emit(obs, this.offsets.get(request.host), {
+      type: "request.recovered",
+      attempts: 2,
+      extraLatencyMs: Math.max(0, resendSentAt - firstSentAt),
+    });
   }
 
   /**
    * Learns the server's clock from a response and decides nothing: for probes and for
-   * responses outside a request the adapter can resend. Never throws.
+   * responses outside a request the adapter runs (token-endpoint and API traffic it only
+   * watches). Never throws.
    */
   sample(obs: Observation): OffsetEstimate | undefined {
     const fresh = this.#freshEstimate(obs);
@@ -180,94 +382,30 @@ export class SkewRecovery {
   }
 
   /**
-   * A success arriving within `successSampleIntervalMs` of the endpoint's last accepted sample
-   * adds little and costs a parse on every request of a busy client: it is skipped. Failures
-   * are always read.
-   */
-  #freshEstimate(obs: Observation): OffsetEstimate | undefined {
-    if (obs.status >= 400 || obs.status === 0) return undefined;
-    return this.#recentEstimate(obs.host);
-  }
-
-  /**
-   * Whether a success from `host` would be read now: adapters ask before building an
-   * observation, so the common path of a busy client costs one map lookup.
+   * Whether a success from `host` would be read now: a success within
+   * `successSampleIntervalMs` of the endpoint's last accepted sample adds little and costs a
+   * parse on every request of a busy client. Adapters that watch traffic ask before building
+   * an observation, so the common path costs one map lookup.
    */
   wantsSuccessSample(host: string): boolean {
     return this.#recentEstimate(host) === undefined;
   }
 
-  #recentEstimate(host: string): OffsetEstimate | undefined {
-    if (this.#successSampleIntervalMs === 0) return undefined;
-    const estimate = this.offsets.peek(host);
-    if (!estimate) return undefined;
-    const age = this.clock.now() - estimate.updatedAt;
-    return age >= 0 && age < this.#successSampleIntervalMs ? estimate : undefined;
-  }
-
-  /** Learns from one attempt and decides what to do about it. Never throws. */
-  observe(obs: Observation, ctx: AttemptContext): AttemptResult {
-    const fresh = this.#freshEstimate(obs);
-    if (fresh) return { decision: SUCCEEDED, facts: {}, estimate: fresh };
-    const { facts, time, cached } = readEvidence(obs);
-    const failed = obs.status >= 400 || obs.status === 0;
-    const verdict = failed ? classifyClockVerdict(obs.status, facts) : "none";
-    // A server that refused the signature while its clock disagrees with what we learned is
-    // corroboration enough for a step (suspend/resume, an NTP step on either side): waiting
-    // for a second sample would fail this request for nothing. Wild values are still refused
-    // by the estimator's plausibility check, which comes first.
-    const { outcome, estimate } = this.#learn(obs, time, cached, verdict !== "none");
-    if (!failed) {
-      return this.#result({ action: "return", verdict: "none", why: "succeeded" }, facts, estimate);
-    }
-    const presignedExpiry = obs.presigned === true || isPresignedExpiry(facts);
-    const decision = decide(
-      {
-        status: obs.status,
-        verdict,
-        presignedExpiry,
-        usedOffsetMs: obs.signed?.offsetMs ?? 0,
-        ...(estimate ? { estimate } : {}),
-        estimateTrusted: !UNTRUSTED.has(outcome),
-        alreadyResent: obs.resent === true,
-        replayable: ctx.replayable,
-        resendAllowed: ctx.resendAllowed,
-      },
-      { possibleSkewThresholdMs: this.#possibleSkewThresholdMs },
-    );
-    if (decision.action === "resend") {
-      this.#emit(obs, estimate, {
-        type: "request.resigned",
-        skewMs: decision.skewMs ?? 0,
-        why: decision.why,
-      });
-      return this.#result(decision, facts, estimate);
-    }
-    const diagnosis = this.#diagnoseIfSignatureFailure(obs, facts, estimate, verdict !== "none");
-    if (decision.skipReason) {
-      this.#emit(obs, estimate, {
-        type: "recovery.skipped",
-        reason: decision.skipReason,
-        why: decision.why,
-      });
-    }
-    return this.#result(decision, facts, estimate, diagnosis);
-  }
-
-  /** A corrective resend succeeded: report the recovery and what it cost. */
-  recovered(obs: Observation, attempts: number, firstSentAt: number): void {
-    this.#emit(obs, this.offsets.get(obs.host), {
-      type: "request.recovered",
-      attempts,
-      extraLatencyMs: Math.max(0, obs.sentAt - firstSentAt),
-    });
-  }
-
-  /** Diagnoses a failure the adapter saw outside a request (a presigned URL, a token grant). */
+  /**
+   * Diagnoses a failure the adapter saw outside a request it runs (a presigned URL the user
+   * fetched). Learns from the failure's clock readings first; emits `signature.diagnosed`.
+   */
   diagnose(obs: Observation): Diagnosis {
     const { facts, time, cached } = readEvidence(obs);
-    // The failed response's own clock readings sharpen the diagnosis (a token endpoint's Date).
     const estimate = this.#learn(obs, time, cached, false).estimate;
+    return this.#diagnoseAndEmit(obs, facts, estimate);
+  }
+
+  #diagnoseAndEmit(
+    obs: Observation,
+    facts: ErrorFacts,
+    estimate: OffsetEstimate | undefined,
+  ): Diagnosis {
     const diagnosis = diagnose({
       observation: obs,
       facts,
@@ -277,6 +415,19 @@ export class SkewRecovery {
     });
     this.#emit(obs, estimate, { type: "signature.diagnosed", diagnosis }, facts);
     return diagnosis;
+  }
+
+  #freshEstimate(obs: Observation): OffsetEstimate | undefined {
+    if (obs.status >= 400 || obs.status === 0) return undefined;
+    return this.#recentEstimate(obs.host);
+  }
+
+  #recentEstimate(host: string): OffsetEstimate | undefined {
+    if (this.#successSampleIntervalMs === 0) return undefined;
+    const estimate = this.offsets.peek(host);
+    if (!estimate) return undefined;
+    const age = this.clock.now() - estimate.updatedAt;
+    return age >= 0 && age < this.#successSampleIntervalMs ? estimate : undefined;
   }
 
   #learn(
@@ -289,25 +440,6 @@ export class SkewRecovery {
     const { outcome, estimate, previous } = this.offsets.observe(obs.host, sample, corroborated);
     this.#reportDetection(obs, outcome, estimate, previous);
     return { outcome, ...(estimate ? { estimate } : {}) };
-  }
-
-  #diagnoseIfSignatureFailure(
-    obs: Observation,
-    facts: ErrorFacts,
-    estimate: OffsetEstimate | undefined,
-    signatureRelated: boolean,
-  ): Diagnosis | undefined {
-    // A 404 or a policy denial is not a signature failure: nothing to diagnose, no noise.
-    if (!signatureRelated) return undefined;
-    const diagnosis = diagnose({
-      observation: obs,
-      facts,
-      ...(estimate ? { estimate } : {}),
-      resentOnCorrectedClock: obs.resent === true,
-      clockThresholdMs: this.#possibleSkewThresholdMs,
-    });
-    this.#emit(obs, estimate, { type: "signature.diagnosed", diagnosis }, facts);
-    return diagnosis;
   }
 
   #reportDetection(
@@ -331,14 +463,14 @@ export class SkewRecovery {
   }
 
   #emit(
-    obs: Observation,
+    obs: Pick<Observation, "provider" | "host" | "operation" | "headers">,
     estimate: OffsetEstimate | undefined,
     specific: DistributiveOmit<SkewguardEvent, CommonKeys>,
     facts?: ErrorFacts,
   ): void {
     const evidence: EvidenceItem[] = [];
     if (facts?.code) evidence.push({ name: "code", value: facts.code });
-    const requestId = facts?.requestId ?? requestIdFrom(obs);
+    const requestId = facts?.requestId ?? requestIdFrom(obs.headers);
     const event = {
       time: new Date(this.clock.now()).toISOString(),
       provider: obs.provider,
@@ -360,20 +492,12 @@ export class SkewRecovery {
     } as SkewguardEvent;
     this.#sink.emit(event);
   }
+}
 
-  #result(
-    decision: Decision,
-    facts: ErrorFacts,
-    estimate: OffsetEstimate | undefined,
-    diagnosis?: Diagnosis,
-  ): AttemptResult {
-    return {
-      decision,
-      facts,
-      ...(estimate ? { estimate } : {}),
-      ...(diagnosis ? { diagnosis } : {}),
-    };
-  }
+/** What the caller receives: the last attempt's value or error, with the diagnosis on it. */
+function settle<T>(report: AttemptReport<T>, diagnosis?: Diagnosis): T {
+  if ("error" in report) throw attachDiagnosis(report.error, diagnosis);
+  return attachDiagnosis(report.value, diagnosis);
 }
 
 type CommonKeys =
@@ -387,27 +511,26 @@ type CommonKeys =
   | "evidence";
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-const REQUEST_ID_HEADERS = [
-  "x-amz-request-id",
-  "x-ms-request-id",
-  "x-goog-request-id",
-  "x-guploader-uploadid",
-];
-
-function requestIdFrom(obs: Observation): string | undefined {
+function requestIdFrom(headers: Observation["headers"]): string | undefined {
   for (const name of REQUEST_ID_HEADERS) {
-    const value = obs.headers[name];
+    const value = headers[name];
     if (value) return value;
   }
   return undefined;
 }
 
-function nonNegative(name: string, value: unknown): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+/** Every numeric option is checked where it enters: a wrong value is a typed error at once. */
+function nonNegative<K extends keyof typeof RECOVERY_DEFAULTS>(
+  name: K,
+  value: unknown,
+  defaults: typeof RECOVERY_DEFAULTS,
+): number {
+  const chosen = value ?? defaults[name];
+  if (typeof chosen !== "number" || !Number.isFinite(chosen) || chosen < 0) {
     throw new SkewguardError(
       "SKEWGUARD_INVALID_OPTION",
       `${name} must be a finite number >= 0, got ${String(value)}`,
     );
   }
-  return value;
+  return chosen;
 }

@@ -168,8 +168,9 @@ export function parseV4StringToSign(text: string): V4StringToSign | undefined {
 }
 
 /** `20261123T100000Z` → epoch ms; undefined when malformed. */
-export function parseAmzDate(value: string): number | undefined {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+export function parseAmzDate(value: string | undefined): number | undefined {
+  if (typeof value !== "string") return undefined;
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value.trim());
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s] = m.map(Number) as [
     number,

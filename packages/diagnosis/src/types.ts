@@ -101,13 +101,18 @@ export interface Observation {
   /** HTTP status; 0 when no response arrived. */
   status: number;
   headers: HeaderMap;
-  /** The error body as text, already capped by the adapter (see `readCapped`). */
+  /** The error body as text; the core reads at most `DEFAULT_BODY_CAP_BYTES` of it. */
   body?: string;
   /**
    * Error-body fields an SDK already parsed from the body it consumed (S3: `Code`, `ServerTime`,
    * `StringToSign`, ...). Read like a body when `body` is absent.
    */
   fields?: Readonly<Record<string, string>>;
+  /**
+   * An error document an SDK already parsed (a token endpoint's JSON reply, an Azure
+   * `RestError`'s details): read like a body when `body` says nothing.
+   */
+  document?: Readonly<Record<string, unknown>>;
   /** What the client signed for this attempt. */
   signed?: SignedFacts;
   /** True when this attempt is itself a corrective resend. */

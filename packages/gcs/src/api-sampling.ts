@@ -1,4 +1,4 @@
-import type { SkewRecovery } from "@skewguard/diagnosis";
+import type { SkewRecovery } from "@skewguard/diagnosis/adapter";
 import { hostOf, toHeaderMap } from "./headers.js";
 
 type Callback = (error: unknown, ...results: unknown[]) => void;

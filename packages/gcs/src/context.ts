@@ -1,4 +1,4 @@
-import { SkewRecovery } from "@skewguard/diagnosis";
+import { SkewRecovery } from "@skewguard/diagnosis/adapter";
 import { GCS_DEFAULTS } from "./constants.js";
 import type { GcsSkewOptions } from "./options.js";
 

@@ -1,4 +1,4 @@
-import type { SkewRecovery } from "@skewguard/diagnosis";
+import type { SkewRecovery } from "@skewguard/diagnosis/adapter";
 import { GOOGLE_TOKEN_URL } from "./constants.js";
 import { hostOf } from "./headers.js";
 import type { GrantStamp } from "./jwt-claims.js";

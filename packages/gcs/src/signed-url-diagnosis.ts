@@ -1,4 +1,4 @@
-import { parseAmzDate } from "@skewguard/diagnosis";
+import { parseAmzDate } from "@skewguard/diagnosis/adapter";
 import type { Diagnosis, Observation, SignedFacts } from "@skewguard/diagnosis";
 import { GCS_DEFAULTS } from "./constants.js";
 import { signerContextOf } from "./context.js";

@@ -1,4 +1,5 @@
-import { OffsetStore, SkewRecovery, type SkewguardEvent } from "@skewguard/diagnosis";
+import { OffsetStore, type SkewguardEvent } from "@skewguard/diagnosis";
+import { SkewRecovery } from "@skewguard/diagnosis/adapter";
 import { describe, expect, it } from "vitest";
 import { diagnosisOf } from "./diagnosis-of.js";
 import { createGrantState } from "./grant-state.js";

@@ -1,4 +1,5 @@
-import type { Decision, Observation } from "@skewguard/diagnosis";
+import type { Observation } from "@skewguard/diagnosis";
+import type { Decision } from "@skewguard/diagnosis/adapter";
 import { GCS_DEFAULTS } from "./constants.js";
 import { attachDiagnosis } from "./diagnosis-of.js";
 import { type GrantState, stampGrant } from "./grant-state.js";

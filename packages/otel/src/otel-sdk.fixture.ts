@@ -21,9 +21,9 @@ import {
   OffsetStore,
   type Observation,
   type Provider,
-  SkewRecovery,
   type SkewguardEvent,
 } from "@skewguard/diagnosis";
+import { SkewRecovery } from "@skewguard/diagnosis/adapter";
 
 /** A reader that exports nothing by itself: tests pull with `collect()`. */
 class PullReader extends MetricReader {

@@ -1,0 +1,78 @@
+import type { SignedFacts } from "./types.js";
+
+/**
+ * The contract between the engine and an adapter: the adapter describes a request once
+ * (`RecoveryRequest`) and supplies one function, "send this request once, signed at offset X,
+ * and tell me what came back" (`SendAttempt`); the engine runs the attempts.
+ */
+
+/** What an adapter knows about a request before it is sent. */
+export interface RecoveryRequest {
+  /** The endpoint, `host[:port]` (see `endpointKey`): the key of the offset store. */
+  host: string;
+  /**
+   * Endpoints whose clock stands in for `host`'s while `host` has none (GCS: the storage API
+   * for the token endpoint; Google's front ends share one clock).
+   */
+  aliases?: readonly string[];
+  /** Names the request in events, e.g. `PutObject`. */
+  operation?: string;
+  /**
+   * Whether the request can be sent a second time with the same body. A function is asked
+   * only when a resend is being decided (a streamed body is known to fit its replay buffer
+   * only once the first attempt read it).
+   * @default true
+   */
+  replayable?: boolean | (() => boolean);
+  /**
+   * False when the user asked for a single attempt (`maxAttempts: 1`, `maxTries: 1`), or when
+   * a resend could not carry a new signature (a SAS URL, a bearer token): failures are then
+   * diagnosed, never resent.
+   * @default true
+   */
+  resendAllowed?: boolean;
+  /** The request is authorised by a presigned URL / SAS rather than a header signature. */
+  presigned?: boolean;
+  /** A token-endpoint exchange (a GCS service-account grant) rather than a storage request. */
+  tokenGrant?: boolean;
+}
+
+/** What the engine asks of one attempt. */
+export interface AttemptPlan {
+  /** Sign at local time plus this, ms (server minus local). */
+  offsetMs: number;
+  /** True for the corrective resend. */
+  resent: boolean;
+}
+
+/** The response behind an attempt, in whatever form the SDK holds it; read only when needed. */
+export interface AttemptResponse {
+  /** Any header shape (`Headers`, Azure `HttpHeaders`, a plain object): see `toHeaderMap`. */
+  headers?: unknown;
+  /** The error body as the SDK received it. */
+  body?: string;
+  /** An error document the SDK already parsed. */
+  document?: Readonly<Record<string, unknown>>;
+  /** The SDK's error object: status, headers and body fields are read from it (`readSdkError`). */
+  error?: unknown;
+  /** What was signed for this attempt (scope, algorithm, string-to-sign); never the signature. */
+  signed?: SignedFacts;
+}
+
+/** What one attempt gave: the outcome the caller gets if it is the last, and its response. */
+export type AttemptReport<T> = (
+  | {
+      /** Returned to the caller (an SDK output, or a response the SDK turns into an error). */ value: T;
+    }
+  | { /** Thrown to the caller. */ error: unknown }
+) & {
+  /** HTTP status; absent when no response arrived (a reset connection, an abort). */
+  status?: number;
+  /** The response, read by the engine on failures and on the successes it samples. */
+  response?: () => AttemptResponse;
+  /** Releases a failed response that is about to be resent (drains its body for the socket). */
+  discard?: () => void;
+};
+
+/** Sends the request once, signed at `plan.offsetMs`. */
+export type SendAttempt<T> = (plan: AttemptPlan) => Promise<AttemptReport<T>>;
