@@ -18,7 +18,8 @@ import {
   skewedEngine,
 } from "./otel-sdk.fixture.js";
 
-const REPLAYABLE = { replayable: true, resendAllowed: true };
+const SKEWED = { status: 403, body: S3_SKEWED };
+const OK = { status: 200, body: "" };
 
 afterEach(resetOtelGlobals);
 
@@ -29,21 +30,19 @@ function setup(offsetMs: number, provider: "s3" | "azure" = "s3") {
   const handler = createOtelEventHandler({ meter: meters.provider.getMeter("test") });
   const engine = skewedEngine(provider, offsetMs, handler);
   const tracer = tracing.provider.getTracer("app");
-  const inSpan = (fn: () => void) =>
-    tracer.startActiveSpan("PUT /reports/q4.csv", (span) => {
-      fn();
+  const inSpan = (fn: () => Promise<unknown> | void) =>
+    tracer.startActiveSpan("PUT /reports/q4.csv", async (span) => {
+      await fn();
       span.end();
     });
   return { ...tracing, ...meters, handler, engine, tracer, inSpan };
 }
 
 describe("createOtelEventHandler", () => {
-  it("puts a recovery's events on the active span, with flattened attributes", () => {
+  it("puts a recovery's events on the active span, with flattened attributes", async () => {
     const { engine, inSpan, spans } = setup(15 * MIN);
-    inSpan(() => {
-      const first = engine.respond(403, S3_SKEWED);
-      expect(engine.recovery.observe(first, REPLAYABLE).decision.action).toBe("resend");
-      engine.recovery.recovered(engine.respond(200, ""), 2, first.sentAt);
+    await inSpan(async () => {
+      expect(await engine.run([SKEWED, OK])).toBe("ok");
     });
     const [span] = spans();
     expect(span?.events.map((e) => e.name)).toEqual([
@@ -63,11 +62,7 @@ describe("createOtelEventHandler", () => {
 
   it("counts corrections by kind and records the learned offset in the histogram", async () => {
     const { engine, inSpan, collect } = setup(15 * MIN);
-    inSpan(() => {
-      const first = engine.respond(403, S3_SKEWED);
-      engine.recovery.observe(first, REPLAYABLE);
-      engine.recovery.recovered(engine.respond(200, ""), 2, first.sentAt);
-    });
+    await inSpan(() => engine.run([SKEWED, OK]));
     const collected = await collect();
     const where = { [ATTRIBUTES.provider]: "s3", [ATTRIBUTES.host]: "127.0.0.1:9000" };
     expect(counterValue(collected, METRIC_NAMES.corrections, where)).toBe(2);
@@ -88,7 +83,7 @@ describe("createOtelEventHandler", () => {
 
   it("records a clock that runs ahead as a positive offset marked 'ahead'", async () => {
     const { engine, collect } = setup(-20 * MIN);
-    engine.recovery.observe(engine.respond(403, S3_SKEWED), REPLAYABLE);
+    await engine.run([SKEWED, OK]);
     const [point] = histogramPoints(await collect(), METRIC_NAMES.clockOffset);
     expect(point?.attributes[ATTRIBUTES.localClock]).toBe("ahead");
     expect(Math.abs((point?.value.sum ?? 0) - 20 * MIN)).toBeLessThan(1_000);
@@ -96,12 +91,7 @@ describe("createOtelEventHandler", () => {
 
   it("counts skipped recoveries by reason and diagnoses by cause", async () => {
     const { engine, inSpan, spans, collect } = setup(15 * MIN);
-    inSpan(() => {
-      engine.recovery.observe(engine.respond(403, S3_SKEWED), {
-        replayable: false,
-        resendAllowed: true,
-      });
-    });
+    await inSpan(() => engine.run([SKEWED], { replayable: false }));
     const collected = await collect();
     expect(
       counterValue(collected, METRIC_NAMES.skippedRecoveries, {
@@ -115,15 +105,11 @@ describe("createOtelEventHandler", () => {
     expect(skipped?.attributes?.[ATTRIBUTES.reason]).toBe("body-not-replayable");
   });
 
-  it("never lets a signature, an Authorization header or a SAS sig into attributes", () => {
+  it("never lets a signature, an Authorization header or a SAS sig into attributes", async () => {
     const { engine, inSpan, spans, handler } = setup(15 * MIN);
-    inSpan(() => {
+    await inSpan(async () => {
       // A resend on the corrected clock fails again, from a gateway that echoes the header.
-      engine.recovery.observe(engine.respond(403, S3_SKEWED), REPLAYABLE);
-      engine.recovery.observe(
-        engine.respond(403, S3_MISMATCH_ECHOING_AUTHORIZATION, { resent: true }),
-        REPLAYABLE,
-      );
+      await engine.run([SKEWED, { status: 403, body: S3_MISMATCH_ECHOING_AUTHORIZATION }]);
       // An event that never went through skewguard's sink reaches the handler unredacted.
       handler({
         type: "recovery.skipped",
@@ -148,12 +134,9 @@ describe("createOtelEventHandler", () => {
 
   it("keeps an Azure SAS sig out of the span while counting the diagnosis", async () => {
     const { engine, inSpan, spans, collect } = setup(-5 * MIN, "azure");
-    inSpan(() => {
-      engine.recovery.observe(
-        engine.respond(403, AZURE_SAS_NOT_YET_VALID, { presigned: true }),
-        REPLAYABLE,
-      );
-    });
+    await inSpan(() =>
+      engine.run([{ status: 403, body: AZURE_SAS_NOT_YET_VALID }], { presigned: true }),
+    );
     const events = spans()[0]?.events ?? [];
     expect(events.length).toBeGreaterThan(0);
     expect(events.every((e) => e.attributes?.[ATTRIBUTES.provider] === "azure")).toBe(true);
@@ -165,7 +148,7 @@ describe("createOtelEventHandler", () => {
 
   it("outside any span: metrics only, or a span of its own when given a tracer", async () => {
     const { engine, spans, collect, provider, tracer } = setup(15 * MIN);
-    engine.recovery.observe(engine.respond(403, S3_SKEWED), REPLAYABLE);
+    await engine.run([SKEWED, OK]);
     expect(spans()).toEqual([]);
     expect(counterValue(await collect(), METRIC_NAMES.corrections)).toBe(2);
 
@@ -195,13 +178,13 @@ describe("createOtelEventHandler", () => {
     const { inSpan, spans, collect, provider } = setup(15 * MIN);
     const noSpans = createOtelEventHandler({ meter: provider.getMeter("a"), spanEvents: false });
     const noMetrics = createOtelEventHandler({ meter: provider.getMeter("b"), metrics: false });
-    inSpan(() => noSpans(skipped()));
-    inSpan(() => noMetrics(skipped()));
+    await inSpan(() => noSpans(skipped()));
+    await inSpan(() => noMetrics(skipped()));
     expect(spans().map((s) => s.events.length)).toEqual([0, 1]);
     expect(counterValue(await collect(), METRIC_NAMES.skippedRecoveries)).toBe(1);
   });
 
-  it("never throws, whatever it is given and whatever the SDK does", () => {
+  it("never throws, whatever it is given and whatever the SDK does", async () => {
     const { inSpan, spans } = setup(15 * MIN);
     const broken = createOtelEventHandler({
       meter: {
@@ -213,7 +196,7 @@ describe("createOtelEventHandler", () => {
         createHistogram: () => ({ record: () => {} }),
       } as never,
     });
-    inSpan(() => {
+    await inSpan(() => {
       expect(() => broken(skipped())).not.toThrow();
       for (const junk of [null, undefined, 42, "skew.corrected", {}, { type: 1 }]) {
         expect(() => broken(junk as never)).not.toThrow();

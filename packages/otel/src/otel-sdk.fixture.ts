@@ -17,13 +17,13 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { OffsetStore, type Provider, type SkewguardEvent } from "@skewguard/diagnosis";
 import {
-  OffsetStore,
-  type Observation,
-  type Provider,
-  type SkewguardEvent,
-} from "@skewguard/diagnosis";
-import { SkewRecovery } from "@skewguard/diagnosis/adapter";
+  type AttemptPlan,
+  type AttemptReport,
+  type RecoveryRequest,
+  SkewRecovery,
+} from "@skewguard/diagnosis/adapter";
 
 /** A reader that exports nothing by itself: tests pull with `collect()`. */
 class PullReader extends MetricReader {
@@ -117,9 +117,16 @@ export const PLANTED_SAS_SIG = "Kq7Zr2Lm9Xw4Tn8Vb3Hc6Jd1Fg5Sp0Ya2Ue7Wi4Oo9Q%3D";
 const iso = (ms: number) => new Date(ms).toISOString().replace(".000", "");
 const httpDate = (ms: number) => new Date(ms).toUTCString();
 
+/** One attempt's answer: a status and a body whose `{REQUEST}`/`{SERVER}` become the times. */
+export interface Answer {
+  status: number;
+  body: string;
+}
+
 /**
  * A SkewRecovery on a fake clock `offsetMs` behind its server (negative: ahead), with its own
- * offset store, collecting its events, and builders for real-shaped failed responses.
+ * offset store, collecting its events, and `run`, which sends one request through the engine
+ * with each attempt answered by the next of `answers` (real-shaped failed responses).
  */
 export function skewedEngine(
   provider: Provider,
@@ -134,24 +141,28 @@ export function skewedEngine(
     ...(onEvent ? { onEvent } : {}),
   });
   const host = provider === "azure" ? "127.0.0.1:10000" : "127.0.0.1:9000";
-  const respond = (status: number, body: string, over: Partial<Observation> = {}) => {
-    const sentAt = local;
-    local += 20;
-    const serverMs = sentAt + offsetMs + 10;
-    return {
-      provider,
-      host,
-      operation: provider === "azure" ? "BlockBlobUpload" : "PutObject",
-      sentAt,
-      receivedAt: local,
-      status,
-      headers: { date: httpDate(serverMs), "x-amz-request-id": "4442587FB7D0A2F9" },
-      body: body.replaceAll("{REQUEST}", iso(sentAt)).replaceAll("{SERVER}", iso(serverMs)),
-      signed: { offsetMs: recovery.offsetMs(host), signedAtMs: sentAt + recovery.offsetMs(host) },
-      ...over,
-    } satisfies Observation;
+  const operation = provider === "azure" ? "BlockBlobUpload" : "PutObject";
+  const run = async (
+    answers: readonly Answer[],
+    request: Partial<RecoveryRequest> = {},
+  ): Promise<unknown> => {
+    let next = 0;
+    const send = async (plan: AttemptPlan): Promise<AttemptReport<string>> => {
+      const answer = answers[Math.min(next++, answers.length - 1)] as Answer;
+      const signedAt = local + plan.offsetMs;
+      local += 20;
+      const serverMs = local + offsetMs - 10;
+      const headers = { date: httpDate(serverMs), "x-amz-request-id": "4442587FB7D0A2F9" };
+      const body = answer.body
+        .replaceAll("{REQUEST}", iso(signedAt))
+        .replaceAll("{SERVER}", iso(serverMs));
+      const response = () => ({ headers, body });
+      if (answer.status < 400) return { value: "ok", status: answer.status, response };
+      return { error: new Error(`status ${answer.status}`), status: answer.status, response };
+    };
+    return recovery.run({ host, operation, ...request }, send).catch((error: unknown) => error);
   };
-  return { recovery, host, respond };
+  return { recovery, host, run };
 }
 
 /** S3's answer to a request signed too far from its clock. */

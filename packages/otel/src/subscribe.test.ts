@@ -11,8 +11,6 @@ import {
 } from "./otel-sdk.fixture.js";
 import { subscribeOtel } from "./subscribe.js";
 
-const REPLAYABLE = { replayable: true, resendAllowed: true };
-
 afterEach(resetOtelGlobals);
 
 describe("subscribeOtel", () => {
@@ -23,8 +21,11 @@ describe("subscribeOtel", () => {
     const unsubscribe = subscribeOtel({ meter: meters.provider.getMeter("test") });
     const engine = skewedEngine("s3", 15 * MIN);
     try {
-      tracer.startActiveSpan("upload", (span) => {
-        engine.recovery.observe(engine.respond(403, S3_SKEWED), REPLAYABLE);
+      await tracer.startActiveSpan("upload", async (span) => {
+        await engine.run([
+          { status: 403, body: S3_SKEWED },
+          { status: 200, body: "" },
+        ]);
         span.end();
       });
     } finally {
@@ -33,8 +34,11 @@ describe("subscribeOtel", () => {
     unsubscribe();
     // After unsubscribing, a second engine's correction reaches neither traces nor metrics.
     const later = skewedEngine("s3", 30 * MIN);
-    tracer.startActiveSpan("upload again", (span) => {
-      later.recovery.observe(later.respond(403, S3_SKEWED), REPLAYABLE);
+    await tracer.startActiveSpan("upload again", async (span) => {
+      await later.run([
+        { status: 403, body: S3_SKEWED },
+        { status: 200, body: "" },
+      ]);
       span.end();
     });
 
@@ -43,6 +47,7 @@ describe("subscribeOtel", () => {
       "skew.detected",
       "skew.corrected",
       "request.resigned",
+      "request.recovered",
     ]);
     expect(first?.events[0]?.attributes?.[ATTRIBUTES.provider]).toBe("s3");
     expect(second?.events).toEqual([]);
