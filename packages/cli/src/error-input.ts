@@ -1,5 +1,5 @@
-import { type HeaderMap, type Observation, type Provider } from "@skewguard/diagnosis";
-import { readCapped } from "@skewguard/diagnosis/adapter";
+import type { HeaderMap, Observation, Provider } from "@skewguard/diagnosis";
+import { readCapped, readSdkError, type SdkErrorParts } from "@skewguard/diagnosis/adapter";
 
 /**
  * Turns whatever a person pasted into an observation the core can diagnose: a raw error body
@@ -35,9 +35,10 @@ interface Parts {
   provider?: Provider;
   shape: InputShape;
   status?: number;
-  headers: Record<string, string>;
+  headers: HeaderMap;
   body?: string;
-  fields?: Record<string, string>;
+  document?: Readonly<Record<string, unknown>>;
+  fields?: Readonly<Record<string, string>>;
   tokenGrant?: boolean;
 }
 
@@ -61,6 +62,7 @@ export function readErrorInput(raw: string, forced?: Provider): ErrorInput | und
     headers: headers as HeaderMap,
   };
   if (parts.body !== undefined) observation.body = parts.body;
+  if (parts.document) observation.document = parts.document;
   if (parts.fields) observation.fields = parts.fields;
   if (parts.tokenGrant) observation.tokenGrant = true;
   return {
@@ -139,7 +141,7 @@ function readJson(
   forced: Provider | undefined,
 ): Parts | undefined {
   if (value["error"] !== undefined) return googleJson(value, text);
-  return readSdkError(value, forced);
+  return readSdkErrorInput(value, forced);
 }
 
 /** `{"error":"invalid_grant",...}` is the OAuth endpoint; `{"error":{...}}` the JSON API. */
@@ -156,105 +158,50 @@ function googleJson(value: Record<string, unknown>, text: string): Parts | undef
   return parts;
 }
 
-function readSdkError(
+/**
+ * An SDK error printed as JSON: the core reads it exactly as the adapters read live errors
+ * (`readSdkError`), parsed documents and fields as they are, nothing serialised again.
+ */
+function readSdkErrorInput(
   value: Record<string, unknown>,
   forced: Provider | undefined,
 ): Parts | undefined {
-  const response = isRecord(value["response"]) ? value["response"] : undefined;
-  const headers = stringRecord(response?.["headers"]);
-  if (isRecord(value["$metadata"]) || (forced === "s3" && typeof value["Code"] === "string")) {
-    return awsSdkError(value);
-  }
-  const data = response?.["data"];
-  if (isRecord(data) && data["error"] !== undefined) {
-    const parts = googleJson(data, JSON.stringify(data));
-    if (!parts) return undefined;
-    const status = numberOf(response?.["status"]);
-    return {
-      ...parts,
-      shape: "gcs-sdk-error",
-      headers,
-      ...(status === undefined ? {} : { status }),
-    };
-  }
-  if (typeof value["statusCode"] === "number" || isRecord(value["details"])) {
-    return azureSdkError(value, response, headers);
-  }
-  if (Array.isArray(value["errors"]) && value["code"] !== undefined) {
-    // @google-cloud/storage's ApiError: the JSON API's error object, flattened.
-    const body = JSON.stringify({
-      error: { code: value["code"], message: value["message"], errors: value["errors"] },
-    });
-    const status = numberOf(value["code"]);
-    return {
-      provider: "gcs",
-      shape: "gcs-sdk-error",
-      headers,
-      body,
-      ...(status === undefined ? {} : { status }),
-    };
-  }
-  return undefined;
-}
-
-/**
- * The AWS SDK copies the error body's elements onto the error (`Code`, `ServerTime`,
- * `StringToSign`...); the core reads those as fields, like the plugin does.
- */
-function awsSdkError(value: Record<string, unknown>): Parts {
-  const fields: Record<string, string> = {};
-  for (const [name, item] of Object.entries(value)) {
-    if (typeof item === "string") fields[name] = item;
-  }
-  if (fields["Code"] === undefined && typeof value["name"] === "string")
-    fields["Code"] = value["name"];
-  const metadata = isRecord(value["$metadata"]) ? value["$metadata"] : {};
-  const headers: Record<string, string> = {};
-  const requestId = metadata["requestId"];
-  if (typeof requestId === "string") headers["x-amz-request-id"] = requestId;
-  const status = numberOf(metadata["httpStatusCode"]);
+  // `--provider s3` on a bare `{"Code": ...}` object: the fields of an AWS error.
+  const aws =
+    forced === "s3" && value["$metadata"] === undefined ? { ...value, $metadata: {} } : value;
+  const parts = readSdkError(aws);
+  if (!parts) return undefined;
+  const provider = sdkProvider(aws, parts);
+  const shape: InputShape =
+    provider === "s3"
+      ? "aws-sdk-error"
+      : provider === "azure"
+        ? "azure-sdk-error"
+        : "gcs-sdk-error";
   return {
-    provider: "s3",
-    shape: "aws-sdk-error",
-    headers,
-    fields,
-    ...(status === undefined ? {} : { status }),
+    provider,
+    shape,
+    headers: parts.headers,
+    ...(parts.status === undefined ? {} : { status: parts.status }),
+    ...(parts.body === undefined ? {} : { body: parts.body }),
+    ...(parts.document ? { document: parts.document } : {}),
+    ...(parts.fields ? { fields: parts.fields } : {}),
+    ...(typeof parts.document?.["error"] === "string" ? { tokenGrant: true } : {}),
   };
 }
 
-/**
- * `RestError`: the body as text when the response was kept, else the parsed `details`, turned
- * back into the XML the service sent so the core's Azure reader sees what it always sees.
- */
-function azureSdkError(
-  value: Record<string, unknown>,
-  response: Record<string, unknown> | undefined,
-  headers: Record<string, string>,
-): Parts {
-  const status = numberOf(value["statusCode"]) ?? numberOf(response?.["status"]);
-  const base = {
-    provider: "azure" as const,
-    shape: "azure-sdk-error" as const,
-    headers,
-    ...(status === undefined ? {} : { status }),
-  };
-  const bodyText = response?.["bodyAsText"];
-  if (typeof bodyText === "string" && bodyText.trim().startsWith("<"))
-    return { ...base, body: bodyText };
-  const details = isRecord(value["details"]) ? value["details"] : {};
-  const code = stringOf(details["errorCode"]) ?? stringOf(value["code"]);
-  const message = stringOf(details["message"]) ?? stringOf(value["message"]);
-  const detail =
-    stringOf(details["authenticationErrorDetail"]) ??
-    stringOf(details["AuthenticationErrorDetail"]);
-  return { ...base, body: azureXml(code, message, detail) };
+/** Which service an SDK error came from, by what the core read from it. */
+function sdkProvider(value: Record<string, unknown>, parts: SdkErrorParts): Provider {
+  if (parts.fields) return "s3";
+  if (parts.document?.["error"] !== undefined || Array.isArray(value["errors"])) return "gcs";
+  return "azure";
 }
 
 /** Bare prose: an Azure `AuthenticationErrorDetail` or an OAuth `error_description` on its own. */
 function readText(text: string): Parts | undefined {
   if (/Invalid JWT|invalid_grant/i.test(text)) {
-    const body = JSON.stringify({ error: "invalid_grant", error_description: text });
-    return { provider: "gcs", shape: "oauth-text", headers: {}, body, tokenGrant: true };
+    const document = { error: "invalid_grant", error_description: text };
+    return { provider: "gcs", shape: "oauth-text", headers: {}, document, tokenGrant: true };
   }
   if (
     /Request date header too (?:old|new)|Signature not valid in the specified time frame|Signed expiry time|The MAC signature found/i.test(
@@ -265,32 +212,18 @@ function readText(text: string): Parts | undefined {
       provider: "azure",
       shape: "azure-detail-text",
       headers: {},
-      body: azureXml("AuthenticationFailed", undefined, text),
+      document: { errorCode: "AuthenticationFailed", authenticationErrorDetail: text },
     };
   }
   return undefined;
 }
 
-function azureXml(
-  code: string | undefined,
-  message: string | undefined,
-  detail: string | undefined,
-): string {
-  const element = (name: string, content: string | undefined) =>
-    content === undefined ? "" : `<${name}>${escapeXml(content)}</${name}>`;
-  return `<?xml version="1.0" encoding="utf-8"?><Error>${element("Code", code)}${element("Message", message)}${element("AuthenticationErrorDetail", detail)}</Error>`;
-}
-
-function providerFromHeaders(headers: Record<string, string>): Provider | undefined {
+function providerFromHeaders(headers: HeaderMap): Provider | undefined {
   if (headers["x-ms-request-id"] !== undefined || headers["x-ms-error-code"] !== undefined)
     return "azure";
   if (headers["x-guploader-uploadid"] !== undefined) return "gcs";
   if (headers["x-amz-request-id"] !== undefined) return "s3";
   return undefined;
-}
-
-function escapeXml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
 function parseJson(text: string): unknown {
@@ -303,23 +236,4 @@ function parseJson(text: string): unknown {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function stringOf(value: unknown): string | undefined {
-  return typeof value === "string" && value.trim() !== "" ? value : undefined;
-}
-
-function numberOf(value: unknown): number | undefined {
-  const n = typeof value === "string" && /^\d{3}$/.test(value) ? Number(value) : value;
-  return typeof n === "number" && Number.isInteger(n) && n >= 100 && n <= 599 ? n : undefined;
-}
-
-/** Header objects as SDKs print them; only string values, names lower-cased. */
-function stringRecord(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!isRecord(value)) return out;
-  for (const [name, item] of Object.entries(value)) {
-    if (typeof item === "string") out[name.toLowerCase()] = item;
-  }
-  return out;
 }

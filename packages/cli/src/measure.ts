@@ -1,4 +1,4 @@
-import { type OffsetEstimate, type SampleOutcome, type TimeEvidence } from "@skewguard/diagnosis";
+import type { OffsetEstimate, SampleOutcome, TimeEvidence } from "@skewguard/diagnosis";
 import { type EstimatorState, addSample, parseHttpDate } from "@skewguard/diagnosis/adapter";
 import type { CliIo } from "./io.js";
 

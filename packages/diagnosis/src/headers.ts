@@ -24,7 +24,9 @@ export function toHeaderMap(headers: unknown): HeaderMap {
     };
     if (typeof candidate.forEach === "function" && !Array.isArray(headers)) {
       (headers as { forEach(cb: (value: unknown, name: unknown) => void): void }).forEach(
-        (value, name) => put(name, value),
+        (value, name) => {
+          put(name, value);
+        },
       );
     } else if (typeof candidate[Symbol.iterator] === "function") {
       for (const entry of headers as Iterable<unknown>) {

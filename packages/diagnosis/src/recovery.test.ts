@@ -262,7 +262,7 @@ describe("SkewRecovery.run", () => {
       const report = await t.send(plan);
       return {
         value: response,
-        status: report.status,
+        status: report.status ?? 0,
         ...(report.response ? { response: report.response } : {}),
       };
     });

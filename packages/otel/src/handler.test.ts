@@ -30,7 +30,7 @@ function setup(offsetMs: number, provider: "s3" | "azure" = "s3") {
   const handler = createOtelEventHandler({ meter: meters.provider.getMeter("test") });
   const engine = skewedEngine(provider, offsetMs, handler);
   const tracer = tracing.provider.getTracer("app");
-  const inSpan = (fn: () => Promise<unknown> | void) =>
+  const inSpan = (fn: () => unknown) =>
     tracer.startActiveSpan("PUT /reports/q4.csv", async (span) => {
       await fn();
       span.end();
