@@ -96,3 +96,7 @@ export type {
   EvidenceItem,
   Diagnosis,
 } from "./types.js";
+
+// Formatting, signed URLs and their verdict (the `skewguard` command's core, usable from code).
+// `formatMs` is exported above, from decide.js, which re-exports format.js's.
+export { formatDuration, formatIso, describeOffset } from "./format.js";
