@@ -1,13 +1,15 @@
 /**
- * The error skewguard throws for what an adapter cannot do. Stable `code`s; a registered
- * symbol brand instead of `instanceof`, so an error from another copy or realm is recognised.
+ * The error skewguard throws for what an adapter cannot do, or input a parser cannot read.
+ * Stable `code`s; a registered symbol brand instead of `instanceof`, so an error from another
+ * copy or realm is recognised.
  */
 
 export type SkewguardErrorCode =
   | "SKEWGUARD_INVALID_OPTION" // an option out of range or of the wrong type
   | "SKEWGUARD_UNSUPPORTED_CLIENT" // the client is not one the adapter can wrap
   | "SKEWGUARD_PROBE_FAILED" // the server's clock could not be read to sign a URL
-  | "SKEWGUARD_SIGNING_FAILED"; // the signer could not produce a signature
+  | "SKEWGUARD_SIGNING_FAILED" // the signer could not produce a signature
+  | "SKEWGUARD_INVALID_INPUT"; // input a function cannot read (parseSignedUrl: not a URL, not a signed URL)
 
 const BRAND = Symbol.for("skewguard.error");
 
