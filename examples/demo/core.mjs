@@ -1,6 +1,7 @@
 // Part 1 of the demo: the core on its own, on a fake clock, no network.
 import { OffsetStore } from "@skewguard/diagnosis";
-import { SkewRecovery, formatMs } from "@skewguard/diagnosis/adapter";
+import { formatMs } from "@skewguard/diagnosis";
+import { SkewRecovery } from "@skewguard/diagnosis/adapter";
 
 const SERVER_AHEAD_MS = 7 * 60_000 + 12_345; // the truth the core must find
 const SHOWN = new Set([1, 2, 4, 8]);

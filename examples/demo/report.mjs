@@ -1,5 +1,5 @@
 // How the live part prints: a table per provider, the bare SDK's errors, the events.
-import { formatMs } from "@skewguard/diagnosis/adapter";
+import { formatMs } from "@skewguard/diagnosis";
 
 export function printProvider(print, provider, result) {
   const skew = formatMs(provider.serverOffsetMs);

@@ -72,8 +72,8 @@ export async function runProductionLogging({
     };
     const tracer = trace.getTracer("reports-api");
     print("== skewguard events as pino JSON lines (log destination) ==");
-    s3Scenarios(tracer, logger, options);
-    azureScenarios(tracer, options);
+    await s3Scenarios(tracer, logger, options);
+    await azureScenarios(tracer, options);
     print("\n== the same events in OpenTelemetry ==");
     await printTelemetry(otel, print);
   } finally {
@@ -82,35 +82,25 @@ export async function runProductionLogging({
 }
 
 /** S3, a clock 15 minutes behind: a PUT heals itself; a GET signed with the wrong key cannot. */
-function s3Scenarios(tracer, logger, options) {
+async function s3Scenarios(tracer, logger, options) {
   const world = fakeWorld(15 * MIN);
   const recovery = engine("s3", world, options);
-  const put = { provider: "s3", host: S3_HOST, operation: "PutObject" };
 
-  tracer.startActiveSpan("PUT /reports/q4.csv", (span) => {
-    const first = world.exchange(recovery, { ...put, status: 403, body: s3TooSkewed });
-    const { decision } = recovery.observe(first, { replayable: true, resendAllowed: true });
-    if (decision.action === "resend") {
-      const resent = world.exchange(recovery, { ...put, status: 200, resent: true });
-      recovery.recovered(resent, 2, first.sentAt);
-    }
+  await tracer.startActiveSpan("PUT /reports/q4.csv", async (span) => {
+    const send = world.attempts([{ status: 403, body: s3TooSkewed }, { status: 200 }]);
+    await recovery.run({ host: S3_HOST, operation: "PutObject" }, send);
     span.end();
   });
 
   // Another bucket, so nothing is learned yet: the resend runs on the corrected clock and
   // fails the same way, which clears the clock and names the key.
   world.advance(5_000);
-  tracer.startActiveSpan("GET /staging/q3.csv", (span) => {
-    const get = { provider: "s3", host: STAGING_HOST, operation: "GetObject" };
-    const first = world.exchange(recovery, { ...get, status: 403, body: s3TooSkewed });
-    recovery.observe(first, { replayable: true, resendAllowed: true });
-    const failed = world.exchange(recovery, {
-      ...get,
-      status: 403,
-      body: s3MismatchEchoingAuthorization,
-      resent: true,
-    });
-    recovery.observe(failed, { replayable: true, resendAllowed: true });
+  await tracer.startActiveSpan("GET /staging/q3.csv", async (span) => {
+    const send = world.attempts([
+      { status: 403, body: s3TooSkewed },
+      { status: 403, body: s3MismatchEchoingAuthorization },
+    ]);
+    await recovery.run({ host: STAGING_HOST, operation: "GetObject" }, send).catch(() => {});
     // The app's own error log: pino's redact paths keep the header it sent out.
     const req = {
       method: "GET",
@@ -123,37 +113,36 @@ function s3Scenarios(tracer, logger, options) {
 }
 
 /** Azure, a clock 20 minutes behind: a streamed upload cannot be resent; an old SAS expired. */
-function azureScenarios(tracer, options) {
+async function azureScenarios(tracer, options) {
   const world = fakeWorld(20 * MIN);
   const recovery = engine("azure", world, options);
   const sasSignedAt = world.clock.now();
   world.advance(2_000);
 
-  tracer.startActiveSpan("upload stream", (span) => {
-    const failed = world.exchange(recovery, {
-      provider: "azure",
-      host: AZURE_HOST,
-      operation: "BlockBlobUpload",
-      status: 403,
-      headers: { "x-ms-request-id": "b0e5c2f4-601e-0070-1a2b-3c4d5e000000" },
-      body: azureDateTooOld,
-    });
-    recovery.observe(failed, { replayable: false, resendAllowed: true });
+  await tracer.startActiveSpan("upload stream", async (span) => {
+    const send = world.attempts([
+      {
+        status: 403,
+        headers: { "x-ms-request-id": "b0e5c2f4-601e-0070-1a2b-3c4d5e000000" },
+        body: azureDateTooOld,
+      },
+    ]);
+    const upload = { host: AZURE_HOST, operation: "BlockBlobUpload", replayable: false };
+    await recovery.run(upload, send).catch(() => {});
     span.end();
   });
 
-  tracer.startActiveSpan("GET shared link", (span) => {
-    const failed = world.exchange(recovery, {
-      provider: "azure",
-      host: AZURE_HOST,
-      operation: "GetBlob",
-      status: 403,
-      presigned: true,
-      // Made earlier on the uncorrected local clock (valid from -5 to +10 minutes), and cached.
-      signed: { offsetMs: 0, signedAtMs: sasSignedAt, expiresAtMs: sasSignedAt + 10 * MIN },
-      body: (_signedAt, serverMs) => azureSasExpired(sasSignedAt, serverMs),
-    });
-    recovery.observe(failed, { replayable: true, resendAllowed: true });
+  await tracer.startActiveSpan("GET shared link", async (span) => {
+    const send = world.attempts([
+      {
+        status: 403,
+        // Made earlier on the uncorrected local clock (valid from -5 to +10 minutes), and cached.
+        signed: { signedAtMs: sasSignedAt, expiresAtMs: sasSignedAt + 10 * MIN },
+        body: (_signedAt, serverMs) => azureSasExpired(sasSignedAt, serverMs),
+      },
+    ]);
+    const link = { host: AZURE_HOST, operation: "GetBlob", presigned: true };
+    await recovery.run(link, send).catch(() => {});
     span.end();
   });
 }

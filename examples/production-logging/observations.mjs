@@ -1,5 +1,5 @@
 // Real-shaped responses from S3 and Azure Blob Storage, on a fake clock, as a provider adapter
-// would hand them to SkewRecovery. The example needs no network and gives the same output on
+// reports them to the engine. The example needs no network and gives the same output on
 // every run. Each failure carries a planted credential, as a gateway or an error page may echo
 // one: none of them may reach the logs or the traces.
 
@@ -31,27 +31,33 @@ const isoSeconds = (ms) => iso(ms).replace(/\.\d{3}Z$/, "Z");
 const httpDate = (ms) => new Date(ms).toUTCString();
 
 /**
- * A local clock `behindMs` behind the servers' (negative: ahead), and responses stamped by a
- * server on the right time. Each response takes 20 ms.
+ * A local clock `behindMs` behind the servers' (negative: ahead), and servers on the right
+ * time. `attempts(answers)` is what a provider adapter hands the engine: a function that sends
+ * the request once, signed at the offset the engine gives, and reports the response; each
+ * call answers with the next of `answers` and takes 20 ms.
  */
 export function fakeWorld(behindMs) {
   let local = SERVER_NOW - behindMs;
   const clock = { now: () => local };
-  const exchange = (recovery, fields) => {
-    const sentAt = local;
-    local += 20;
-    const serverMs = sentAt + behindMs + 10;
-    const offsetMs = recovery.offsetMs(fields.host);
-    return {
-      sentAt,
-      receivedAt: local,
-      signed: { offsetMs, signedAtMs: sentAt + offsetMs },
-      ...fields,
-      headers: { date: httpDate(serverMs), ...fields.headers },
-      body: fields.body?.(sentAt + offsetMs, serverMs),
+  const attempts = (answers) => {
+    let next = 0;
+    return async ({ offsetMs }) => {
+      const answer = answers[Math.min(next++, answers.length - 1)];
+      const signedAt = local + offsetMs;
+      local += 20;
+      const serverMs = signedAt - offsetMs + behindMs + 10;
+      const headers = { date: httpDate(serverMs), ...answer.headers };
+      const body = answer.body?.(signedAt, serverMs);
+      const response = () => ({
+        headers,
+        body,
+        ...(answer.signed ? { signed: answer.signed } : {}),
+      });
+      if (answer.status < 400) return { value: "ok", status: answer.status, response };
+      return { error: new Error(`HTTP ${answer.status}`), status: answer.status, response };
     };
   };
-  return { clock, exchange, advance: (ms) => (local += ms) };
+  return { clock, attempts, advance: (ms) => (local += ms) };
 }
 
 /** S3 refusing a SigV4 request signed too far from its clock. */

@@ -7,7 +7,7 @@ import {
 } from "@skewguard/diagnosis";
 import { readEvidence } from "@skewguard/diagnosis/adapter";
 import { type ErrorInput, inferStatus, readErrorInput } from "./error-input.js";
-import { table } from "./format.js";
+import { table } from "./table.js";
 import type { CliIo } from "./io.js";
 import type { Printer } from "./output.js";
 import { printAdvice, verdictMark } from "./report.js";

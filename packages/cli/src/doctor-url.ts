@@ -1,11 +1,20 @@
-import { formatDuration, formatSigned, iso, table } from "./format.js";
+import {
+  type ClockView,
+  type SignedUrlFacts,
+  type UrlJudgement,
+  formatDuration,
+  formatIso,
+  formatMs,
+  judgeSignedUrl,
+  parseSignedUrl,
+} from "@skewguard/diagnosis";
+import { signedUrlSecrets } from "@skewguard/diagnosis/adapter";
 import type { CliIo } from "./io.js";
 import { type Measurement, measureOffset } from "./measure.js";
 import type { Printer } from "./output.js";
 import { printAdvice, printMeasurementFailure, verdictMark } from "./report.js";
-import { type SignedUrlFacts, parseSignedUrl } from "./signed-url.js";
+import { table } from "./table.js";
 import { EXIT, type ExitCode } from "./usage-error.js";
-import { type ClockView, type UrlJudgement, judgeUrl } from "./url-verdict.js";
 
 export interface DoctorUrlOptions {
   json: boolean;
@@ -29,10 +38,13 @@ export async function doctorUrl(
   io: CliIo,
   printer: Printer,
 ): Promise<ExitCode> {
+  for (const secret of signedUrlSecrets(text)) printer.addSecret(secret);
   const facts = parseSignedUrl(text);
-  for (const secret of facts.secrets) printer.addSecret(secret);
   const measurement = options.samples > 0 ? await measure(facts, options, io, printer) : undefined;
-  const judgement = judgeUrl(facts, io.clock.now(), measurement?.estimate);
+  const judgement = judgeSignedUrl(facts, {
+    localNowMs: io.clock.now(),
+    offsetMs: measurement?.estimate?.offsetMs,
+  });
   if (options.json) printer.json(toJson(facts, judgement, measurement));
   else printHuman(printer, facts, judgement, measurement);
   return judgement.healthy ? EXIT.healthy : EXIT.problem;
@@ -64,15 +76,15 @@ function toJson(facts: SignedUrlFacts, judgement: UrlJudgement, measurement?: Me
     url: facts.redactedUrl,
     provider: facts.provider,
     kind: facts.kind,
-    algorithm: facts.algorithm,
+    algorithm: facts.algorithm ?? null,
     signer: facts.signer ?? null,
     scope: facts.scope ?? null,
     region: facts.region ?? null,
     service: facts.service ?? null,
     account: facts.account ?? null,
-    signedAt: iso(facts.signedAtMs) ?? null,
-    startsAt: iso(facts.startsAtMs) ?? null,
-    expiresAt: iso(facts.expiresAtMs) ?? null,
+    signedAt: formatIso(facts.signedAtMs) ?? null,
+    startsAt: formatIso(facts.startsAtMs) ?? null,
+    expiresAt: formatIso(facts.expiresAtMs) ?? null,
     expiresSeconds: facts.expiresSeconds ?? null,
     details: facts.details,
     problems: facts.problems,
@@ -89,7 +101,7 @@ function toJson(facts: SignedUrlFacts, judgement: UrlJudgement, measurement?: Me
 
 function viewJson(view: ClockView) {
   return {
-    now: iso(view.nowMs) ?? null,
+    now: formatIso(view.nowMs) ?? null,
     state: view.state,
     remainingMs: view.remainingMs ?? null,
     validInMs: view.validInMs ?? null,
@@ -125,7 +137,7 @@ function printHuman(
   measurement: Measurement | undefined,
 ): void {
   const c = printer.colors;
-  printer.line(c.bold(`${PROVIDER_TITLES[facts.kind]} (${facts.algorithm})`));
+  printer.line(c.bold(`${PROVIDER_TITLES[facts.kind]} (${facts.algorithm ?? "no algorithm"})`));
   for (const row of table(factRows(facts))) printer.line(row);
   printer.line();
   printer.line(c.bold("Lifetime"));
@@ -135,7 +147,7 @@ function printHuman(
     const bound = Math.ceil((e.highMs - e.lowMs) / 2);
     lifetime.push([
       "by the server's",
-      `${viewText(judgement.server)}  ${c.dim(`(offset ${formatSigned(e.offsetMs)} ±${bound}ms, ${e.samples} samples from ${measurement.host})`)}`,
+      `${viewText(judgement.server)}  ${c.dim(`(offset ${formatMs(e.offsetMs)} ±${bound}ms, ${e.samples} samples from ${measurement.host})`)}`,
     ]);
   }
   for (const row of table(lifetime)) printer.line(row);
@@ -156,14 +168,12 @@ function factRows(facts: SignedUrlFacts): Array<[string, string]> {
   add("scope", facts.scope);
   add("region", facts.region);
   add("service", facts.service);
-  add("signed at", iso(facts.signedAtMs));
-  add("starts", iso(facts.startsAtMs));
+  add("signed at", formatIso(facts.signedAtMs));
+  add("starts", formatIso(facts.startsAtMs));
   const lifetime =
     facts.expiresSeconds !== undefined ? ` (${facts.expiresSeconds}s after signing)` : "";
-  add(
-    "expires",
-    iso(facts.expiresAtMs) === undefined ? undefined : `${iso(facts.expiresAtMs)}${lifetime}`,
-  );
+  const expires = formatIso(facts.expiresAtMs);
+  add("expires", expires === undefined ? undefined : `${expires}${lifetime}`);
   for (const { name, value } of facts.details) add(name, value);
   for (const problem of facts.problems) add("problem", problem);
   return rows;
@@ -173,6 +183,6 @@ function viewText(view: ClockView): string {
   if (view.state === "not-yet-valid")
     return `not valid for ${formatDuration(view.validInMs ?? 0)} yet`;
   if (view.remainingMs === undefined) return "valid (no expiry in the URL)";
-  if (view.state === "expired") return `expired ${formatDuration(-view.remainingMs)} ago`;
+  if (view.state === "expired") return `expired ${formatDuration(view.remainingMs)} ago`;
   return `${formatDuration(view.remainingMs)} left`;
 }

@@ -1,4 +1,9 @@
-import { type Provider, redactString } from "@skewguard/diagnosis";
+import {
+  type Provider,
+  type SkewguardError,
+  isSkewguardError,
+  redactString,
+} from "@skewguard/diagnosis";
 import { DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS } from "@skewguard/diagnosis/adapter";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { doctorError } from "./doctor-error.js";
@@ -52,13 +57,18 @@ function failure(error: unknown, io: CliIo): number {
     // Commander has printed its message (or the help) already.
     return error.exitCode === 0 ? EXIT.healthy : EXIT.usage;
   }
-  if (error instanceof UsageError) {
+  // The core refuses input it cannot read (not a signed URL) with this code: the caller's fault.
+  if (error instanceof UsageError || isUsageCode(error)) {
     say(`skewguard: ${error.message}`);
     say("Run `skewguard --help` for usage and examples.");
     return EXIT.usage;
   }
   say(`skewguard: unexpected failure: ${error instanceof Error ? error.message : String(error)}`);
   return EXIT.problem;
+}
+
+function isUsageCode(error: unknown): error is SkewguardError {
+  return isSkewguardError(error) && error.code === "SKEWGUARD_INVALID_INPUT";
 }
 
 function buildProgram(io: CliIo, execute: Execute): Command {

@@ -1,10 +1,17 @@
-import { formatDuration, describeOffset, formatOffset, table } from "./format.js";
+import {
+  type ImpactStatus,
+  type WindowImpact,
+  describeOffset,
+  formatDuration,
+  formatMs,
+  windowImpacts,
+} from "@skewguard/diagnosis";
 import type { CliIo } from "./io.js";
 import { type Measurement, measureOffset } from "./measure.js";
 import type { Colors, Printer } from "./output.js";
 import { printMeasurementFailure, verdictMark } from "./report.js";
+import { table } from "./table.js";
 import { EXIT, type ExitCode, UsageError } from "./usage-error.js";
-import { type ImpactStatus, type WindowImpact, windowImpacts } from "./windows.js";
 
 export interface SkewOptions {
   json: boolean;
@@ -109,7 +116,7 @@ function printHuman(
   const rows: Array<[string, string]> = [
     [
       "offset",
-      `${formatOffset(e.offsetMs)} ±${boundOf(e)}ms  ${c.dim("(server minus this machine)")}`,
+      `${offsetText(e.offsetMs)} ±${boundOf(e)}ms  ${c.dim("(server minus this machine)")}`,
     ],
     ["range", `${Math.floor(e.lowMs)}ms .. ${Math.ceil(e.highMs)}ms`],
     ["samples", `${e.samples} of ${measurement.attempts.length} requests`],
@@ -138,6 +145,13 @@ function printHuman(
       "  `w32tm /resync` (Windows); meanwhile skewguard's plugins sign on the server's clock.",
     );
   }
+}
+
+/** `+20m 0s (+1200004ms)`: as people read it, and to the millisecond when that adds anything. */
+function offsetText(offsetMs: number): string {
+  const exact = Math.round(offsetMs);
+  if (Math.abs(exact) < 1000) return formatMs(exact);
+  return `${formatMs(exact)} (${exact > 0 ? "+" : ""}${exact}ms)`;
 }
 
 function statusMark(c: Colors, status: ImpactStatus): string {

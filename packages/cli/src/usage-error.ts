@@ -1,7 +1,7 @@
 /**
- * Input the command cannot work with (a missing argument, something that is not a signed URL,
- * an unreadable file): exit code 2, so scripts can tell "you called me wrong" from "I found a
- * problem".
+ * Input the command cannot work with (a missing argument, an unreadable file): exit code 2, so
+ * scripts can tell "you called me wrong" from "I found a problem". The core's
+ * `SKEWGUARD_INVALID_INPUT` (not a signed URL) exits 2 the same way (run.ts).
  */
 export class UsageError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

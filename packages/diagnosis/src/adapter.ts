@@ -53,7 +53,8 @@ export {
   NEVER_CLOCK_CODES,
   DEFAULT_SERVER_WINDOW_MS,
 } from "./constants.js";
-export { decide, formatMs, DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS } from "./decide.js";
+export { decide, DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS } from "./decide.js";
+export { signedUrlSecrets } from "./signed-url.js";
 export type { DecideInput, DecideOptions } from "./decide.js";
 export {
   diffStringToSign,

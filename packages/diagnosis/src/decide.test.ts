@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type DecideInput, decide, formatMs } from "./decide.js";
+import { type DecideInput, decide } from "./decide.js";
 import type { OffsetEstimate } from "./types.js";
 
 const MIN = 60_000;
@@ -90,21 +90,5 @@ describe("decide", () => {
 
   it("returns successes untouched", () => {
     expect(decide(input({ status: 200 })).action).toBe("return");
-  });
-});
-
-describe("formatMs", () => {
-  it("reads like a person writes a skew", () => {
-    expect(formatMs(-15 * MIN - 300)).toBe("-15m 0.3s");
-    expect(formatMs(2_500)).toBe("+2.5s");
-    expect(formatMs(3_600_000 + 2 * MIN)).toBe("+1h 2m 0s");
-  });
-});
-
-describe("formatMs rounding", () => {
-  it("never prints 60 seconds", () => {
-    expect(formatMs(20 * MIN - 30)).toBe("+20m 0s");
-    expect(formatMs(59_960)).toBe("+1m 0s");
-    expect(formatMs(-20)).toBe("+0s");
   });
 });

@@ -1,3 +1,4 @@
+import { formatMs } from "./format.js";
 import type { ClockVerdict, Decision, OffsetEstimate } from "./types.js";
 
 /** Everything the recovery decision depends on; adapters and the engine fill it in. */
@@ -115,19 +116,4 @@ function whyNotClock(status: number): string {
   if (status === 404) return "not found: the clock cannot cause it";
   if (status === 0) return "no response";
   return `status ${status} is not a clock failure`;
-}
-
-/** `-15m 0.3s`, `+2.5s`: how people read a skew. */
-export function formatMs(ms: number): string {
-  // Below 50 ms the sign is noise and "-0.0s" reads like a bug.
-  const sign = ms <= -50 ? "-" : "+";
-  // Round once, to tenths of a second, before splitting, so 59.96 s never prints as "60.0s".
-  let rest = Math.round(Math.abs(ms) / 100) * 100;
-  const hours = Math.floor(rest / 3_600_000);
-  rest -= hours * 3_600_000;
-  const minutes = Math.floor(rest / 60_000);
-  rest -= minutes * 60_000;
-  const seconds = rest % 1000 === 0 ? String(rest / 1000) : (rest / 1000).toFixed(1);
-  const parts = [hours ? `${hours}h` : "", minutes ? `${minutes}m` : "", `${seconds}s`];
-  return sign + parts.filter(Boolean).join(" ");
 }

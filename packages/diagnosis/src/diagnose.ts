@@ -5,7 +5,8 @@ import {
   isPresignedExpiry,
   POSSIBLE_SKEW_CODES,
 } from "./constants.js";
-import { DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS, formatMs } from "./decide.js";
+import { DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS } from "./decide.js";
+import { describeOffset, formatIso as iso, formatMs } from "./format.js";
 import {
   type FieldDifference,
   diffCanonicalRequest,
@@ -113,7 +114,7 @@ function tokenGrant(input: DiagnoseInput, time: TimeFacts, checked: string[]): F
   const skewed = time.skewMs !== undefined && Math.abs(time.skewMs) >= threshold(input);
   if ((complaint || skewed) && !input.resentOnCorrectedClock) {
     const confidence: Confidence = complaint && skewed ? "high" : "medium";
-    const off = time.skewMs !== undefined ? ` (this clock is ${describeSkew(time.skewMs)})` : "";
+    const off = time.skewMs !== undefined ? ` (this clock is ${describeOffset(time.skewMs)})` : "";
     return {
       cause: "jwt-clock-skew",
       confidence,
@@ -141,7 +142,7 @@ function presigned(input: DiagnoseInput, time: TimeFacts, checked: string[]): Fi
     /not yet valid/i.test(`${facts.message ?? ""} ${facts.detail ?? ""}`);
   const skewNote =
     time.skewMs !== undefined && Math.abs(time.skewMs) >= threshold(input)
-      ? ` It was signed on a clock ${describeSkew(time.skewMs)}.`
+      ? ` It was signed on a clock ${describeOffset(time.skewMs)}.`
       : "";
   if (notYet) {
     return {
@@ -184,7 +185,7 @@ function clockFinding(skewMs: number, confidence: Confidence): Finding {
   return {
     cause: skewMs > 0 ? "clock-behind" : "clock-ahead",
     confidence,
-    summary: `This clock is ${describeSkew(skewMs)}: the request was signed at the wrong time.`,
+    summary: `This clock is ${describeOffset(skewMs)}: the request was signed at the wrong time.`,
   };
 }
 
@@ -293,7 +294,7 @@ function possibleClock(
 ): Finding | undefined {
   if (input.resentOnCorrectedClock || time.skewMs === undefined) return undefined;
   if (Math.abs(time.skewMs) < threshold(input)) {
-    checked.push(`clock: ${describeSkew(time.skewMs)}, within ${formatMs(threshold(input))}`);
+    checked.push(`clock: ${describeOffset(time.skewMs)}, within ${formatMs(threshold(input))}`);
     return undefined;
   }
   return clockFinding(time.skewMs, "medium");
@@ -400,17 +401,6 @@ function evidenceOf(
       `${formatMs(estimate.offsetMs)} (±${Math.round((estimate.highMs - estimate.lowMs) / 2)}ms)`,
     );
   return items;
-}
-
-function iso(ms: number | undefined): string | undefined {
-  if (ms === undefined || !Number.isFinite(ms)) return undefined;
-  const d = new Date(ms);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
-}
-
-function describeSkew(skewMs: number): string {
-  const amount = formatMs(Math.abs(skewMs)).slice(1);
-  return skewMs > 0 ? `${amount} behind the server's` : `${amount} ahead of the server's`;
 }
 
 function firstLine(text: string): string {

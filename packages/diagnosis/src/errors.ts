@@ -1,6 +1,7 @@
 /**
- * The error skewguard throws for what an adapter cannot do. Stable `code`s; a registered
- * symbol brand instead of `instanceof`, so an error from another copy or realm is recognised.
+ * The error skewguard throws for what an adapter cannot do, or input a parser cannot read.
+ * Stable `code`s; a registered symbol brand instead of `instanceof`, so an error from another
+ * copy or realm is recognised.
  */
 
 /**
@@ -9,11 +10,14 @@
  * - `SKEWGUARD_UNSUPPORTED_CLIENT`: the client is not one the adapter can wrap.
  * - `SKEWGUARD_BODY_NOT_REPLAYABLE`: a request body that cannot be replayed was asked for a
  *   second time (a bug in a caller of the engine; the engine never asks).
+ * - `SKEWGUARD_INVALID_INPUT`: input a function cannot read (`parseSignedUrl`: not a URL, or
+ *   not a signed one).
  */
 export type SkewguardErrorCode =
   | "SKEWGUARD_INVALID_OPTION"
   | "SKEWGUARD_UNSUPPORTED_CLIENT"
-  | "SKEWGUARD_BODY_NOT_REPLAYABLE";
+  | "SKEWGUARD_BODY_NOT_REPLAYABLE"
+  | "SKEWGUARD_INVALID_INPUT";
 
 const BRAND = Symbol.for("skewguard.error");
 

@@ -45,3 +45,23 @@ export type {
   EvidenceItem,
   Diagnosis,
 } from "./types.js";
+
+// Formatting, signed URLs and their verdict (the `skewguard` command's core, usable from code).
+export { formatMs, formatDuration, formatIso, describeOffset } from "./format.js";
+export {
+  parseSignedUrl,
+  signedFactsOfUrl,
+  SIGV4_FUTURE_ALLOWANCE_MS,
+  MAX_EXPIRES_SECONDS,
+} from "./signed-url.js";
+export type { SignedUrlFacts, SignedUrlKind, SignedUrlObservation } from "./signed-url.js";
+export { judgeSignedUrl } from "./url-verdict.js";
+export type {
+  ClockView,
+  JudgeSignedUrlInput,
+  UrlJudgement,
+  UrlState,
+  UrlVerdict,
+} from "./url-verdict.js";
+export { windowImpacts } from "./window-impacts.js";
+export type { ImpactStatus, WindowImpact } from "./window-impacts.js";

@@ -1,4 +1,5 @@
-import { DEFAULT_SERVER_WINDOW_MS } from "@skewguard/diagnosis/adapter";
+import { DEFAULT_SERVER_WINDOW_MS } from "./constants.js";
+import { DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS } from "./decide.js";
 import { formatDuration } from "./format.js";
 
 /**
@@ -6,8 +7,10 @@ import { formatDuration } from "./format.js";
  * server minus local: positive means this machine's clock is behind.
  */
 
+/** `at-risk`: still accepted, but the offset is at or beyond the tolerance (less margin, shorter lives). */
 export type ImpactStatus = "ok" | "at-risk" | "fails";
 
+/** One kind of signature, and what the offset does to it. */
 export interface WindowImpact {
   /** Stable name (JSON output). */
   id: "sigv4-headers" | "azure-shared-key" | "presigned-urls" | "azure-sas" | "gcs-jwt";
@@ -20,7 +23,15 @@ export interface WindowImpact {
 /** Google publishes no window for a grant JWT's `iat`; clocks a few minutes off are refused. */
 const JWT_WINDOW_MS = 5 * 60_000;
 
-export function windowImpacts(offsetMs: number, toleranceMs: number): WindowImpact[] {
+/**
+ * What a clock offset (server minus local) does to each kind of signature the services check:
+ * SigV4 headers, Azure SharedKey, presigned URLs, Azure SAS and GCS token grants, in that order.
+ * `toleranceMs` is where an offset stops being harmless. Pure.
+ */
+export function windowImpacts(
+  offsetMs: number,
+  toleranceMs: number = DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS,
+): WindowImpact[] {
   return [
     headerWindow(
       "sigv4-headers",

@@ -1,10 +1,13 @@
-import { REDACTED, type Provider } from "@skewguard/diagnosis";
-import { parseAmzDate } from "@skewguard/diagnosis/adapter";
-import { UsageError } from "./usage-error.js";
+import { SkewguardError } from "./errors.js";
+import { REDACTED } from "./redact.js";
+import { parseAmzDate } from "./signing-diff.js";
+import type { Provider, SignedFacts } from "./types.js";
 
 /**
- * Reads what a signed URL says about itself: S3 presigned (SigV4 and legacy SigV2), GCS signed
- * URLs (V4 and V2) and Azure SAS. Static facts only; the verdict needs a clock (url-verdict.ts).
+ * What a signed URL says about itself: S3 presigned (SigV4 and legacy SigV2), GCS signed URLs
+ * (V4 and V2) and Azure SAS. Static facts only; whether the URL works needs a clock
+ * (url-verdict.ts). Signatures and tokens are never kept in what these functions return,
+ * except from `signedUrlSecrets`, whose purpose is to name them for a scrubber.
  */
 
 export type SignedUrlKind = "sigv4" | "sigv2" | "goog4" | "goog2" | "azure-sas";
@@ -12,7 +15,12 @@ export type SignedUrlKind = "sigv4" | "sigv2" | "goog4" | "goog2" | "azure-sas";
 export interface SignedUrlFacts {
   provider: Provider;
   kind: SignedUrlKind;
-  algorithm: string;
+  /**
+   * `AWS4-HMAC-SHA256`, `GOOG4-RSA-SHA256` as the URL states it; for SigV2, GCS V2 and SAS, which
+   * do not state one, a description (`SigV2 (HMAC-SHA1)`, `HMAC-SHA256 (service SAS)`).
+   * Absent when a V4 URL omits it (`problems` then says so).
+   */
+  algorithm?: string;
   /** Who signed: an access key id, a service account email, or the storage account. Never a secret. */
   signer?: { label: string; value: string };
   /** SigV4/GOOG4 credential scope without the key id: `20261123/us-east-1/s3/aws4_request`. */
@@ -21,7 +29,7 @@ export interface SignedUrlFacts {
   service?: string;
   /** Azure: the storage account. */
   account?: string;
-  /** Time written into the signature (`X-Amz-Date`, `X-Goog-Date`). */
+  /** Time written into the signature (`X-Amz-Date`, `X-Goog-Date`), ms since the epoch. */
   signedAtMs?: number;
   /** Azure SAS `st`. */
   startsAtMs?: number;
@@ -36,10 +44,16 @@ export interface SignedUrlFacts {
   keyExpiresAtMs?: number;
   /** Malformed parts the service would refuse whatever the clock. */
   problems: string[];
-  /** The URL with every signature and token replaced. */
+  /** The URL with every signature and token replaced by `[REDACTED]`, and no user info. */
   redactedUrl: string;
-  /** The values that must never be printed. */
-  secrets: string[];
+}
+
+/** What a request made with a signed URL signed, ready to spread into an `Observation`. */
+export interface SignedUrlObservation {
+  /** Times, algorithm, scope and signer from the URL; never its signature or token. */
+  signed: SignedFacts;
+  /** A signed URL is judged by its validity window, and is never re-signed by a resend. */
+  presigned: true;
 }
 
 /** S3 and GCS accept a signing time up to 15 minutes in their future (the SigV4 window). */
@@ -47,8 +61,8 @@ export const SIGV4_FUTURE_ALLOWANCE_MS = 15 * 60_000;
 /** S3 and GCS refuse lifetimes over seven days. */
 export const MAX_EXPIRES_SECONDS = 604_800;
 
-/** Query parameters holding a signature or a token: never printed. */
-const SECRET_PARAMS = new Set([
+/** Query parameters holding a signature or a token. */
+const SECRET_PARAMS: ReadonlySet<string> = new Set([
   "x-amz-signature",
   "x-amz-security-token",
   "x-goog-signature",
@@ -57,21 +71,82 @@ const SECRET_PARAMS = new Set([
 ]);
 
 type Query = ReadonlyMap<string, string>;
+type ShapeFacts = Omit<SignedUrlFacts, "redactedUrl">;
 
+/**
+ * Reads a signed URL's own fields: S3 presigned (SigV4, SigV2), GCS signed (V4, V2) or Azure
+ * SAS. Throws `SkewguardError` with code `SKEWGUARD_INVALID_INPUT` when `text` is not an
+ * http(s) URL or carries no signature parameters; a signed URL with malformed parts is read as
+ * far as it goes, the parts listed in `problems`. The result holds no signature or token.
+ *
+ * @example
+ * ```ts
+ * const facts = parseSignedUrl(url);
+ * // facts.kind: "sigv4", facts.region: "us-east-1", facts.signedAtMs, facts.expiresAtMs,
+ * // facts.redactedUrl: "https://b.s3.amazonaws.com/k?...&X-Amz-Signature=[REDACTED]"
+ * ```
+ */
 export function parseSignedUrl(text: string): SignedUrlFacts {
-  const url = parseUrl(text);
-  const query = lowerCaseQuery(url);
-  const redaction = redactUrl(url);
-  const facts = readByShape(url, query);
+  const facts = readSignedUrl(parseUrl(text));
   if (!facts) {
-    throw new UsageError(
+    throw new SkewguardError(
+      "SKEWGUARD_INVALID_INPUT",
       "not a signed URL: expected S3 (X-Amz-Signature...), GCS (X-Goog-Signature...) or Azure SAS (sv, se, sig) query parameters",
     );
   }
-  return { ...facts, redactedUrl: redaction.url, secrets: redaction.secrets };
+  return facts;
 }
 
-type ShapeFacts = Omit<SignedUrlFacts, "redactedUrl" | "secrets">;
+/**
+ * What a signed URL says was signed, as the core's `SignedFacts`, with `presigned: true`; or
+ * undefined when `url` is not a signed URL. Never throws, and never returns the signature, a
+ * session token or a SAS `sig`.
+ *
+ * @example
+ * ```ts
+ * const observation: Observation = { provider: "gcs", host, sentAt, receivedAt, status, headers,
+ *   body, ...signedFactsOfUrl(url) };
+ * recovery.diagnose(observation);
+ * ```
+ */
+export function signedFactsOfUrl(url: string): SignedUrlObservation | undefined {
+  const parsed = tryUrl(url);
+  const facts = parsed && readSignedUrl(parsed);
+  if (!facts) return undefined;
+  const signed: SignedFacts = {};
+  if (facts.signedAtMs !== undefined) signed.signedAtMs = facts.signedAtMs;
+  if (facts.algorithm !== undefined) signed.algorithm = facts.algorithm;
+  if (facts.scope !== undefined) signed.credentialScope = facts.scope;
+  if (facts.region !== undefined) signed.region = facts.region;
+  if (facts.service !== undefined) signed.service = facts.service;
+  if (facts.signer !== undefined) signed.accessKeyId = facts.signer.value;
+  if (facts.expiresSeconds !== undefined) signed.expiresSeconds = facts.expiresSeconds;
+  if (facts.expiresAtMs !== undefined) signed.expiresAtMs = facts.expiresAtMs;
+  if (facts.startsAtMs !== undefined) signed.startsAtMs = facts.startsAtMs;
+  return { signed, presigned: true };
+}
+
+/**
+ * The signature and token values in a URL (raw and percent-decoded), for an output scrubber
+ * that must find them wherever they reappear. Empty for anything that is not a URL.
+ */
+export function signedUrlSecrets(url: string): string[] {
+  const parsed = tryUrl(url);
+  if (!parsed) return [];
+  const secrets: string[] = [];
+  for (const piece of parsed.search.slice(1).split("&")) {
+    const [rawName = "", ...rest] = piece.split("=");
+    if (!SECRET_PARAMS.has(safeDecode(rawName).toLowerCase())) continue;
+    const raw = rest.join("=");
+    secrets.push(raw, safeDecode(raw));
+  }
+  return [...new Set(secrets.filter((s) => s !== ""))];
+}
+
+function readSignedUrl(url: URL): SignedUrlFacts | undefined {
+  const facts = readByShape(url, lowerCaseQuery(url));
+  return facts && { ...facts, redactedUrl: redactUrl(url) };
+}
 
 function readByShape(url: URL, query: Query): ShapeFacts | undefined {
   if (query.has("x-amz-algorithm") || query.has("x-amz-signature"))
@@ -89,7 +164,21 @@ function parseUrl(text: string): URL {
     if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("not http(s)");
     return url;
   } catch (error) {
-    throw new UsageError(`not a URL: ${JSON.stringify(shorten(text))}`, { cause: error });
+    throw new SkewguardError(
+      "SKEWGUARD_INVALID_INPUT",
+      `not a URL: ${JSON.stringify(shorten(text))}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+function tryUrl(text: string): URL | undefined {
+  try {
+    return parseUrl(text);
+  } catch {
+    return undefined;
   }
 }
 
@@ -101,43 +190,42 @@ function lowerCaseQuery(url: URL): Query {
 }
 
 /** Replaces secret values in the URL's own text, so the rest keeps its exact encoding. */
-function redactUrl(url: URL): { url: string; secrets: string[] } {
-  const secrets: string[] = [];
+function redactUrl(url: URL): string {
   const pieces = url.search
     .slice(1)
     .split("&")
     .map((piece) => {
-      const [rawName = "", ...rest] = piece.split("=");
-      if (!SECRET_PARAMS.has(safeDecode(rawName).toLowerCase())) return piece;
-      const raw = rest.join("=");
-      secrets.push(raw, safeDecode(raw));
-      return `${rawName}=${REDACTED}`;
+      const [rawName = ""] = piece.split("=");
+      return SECRET_PARAMS.has(safeDecode(rawName).toLowerCase())
+        ? `${rawName}=${REDACTED}`
+        : piece;
     });
   const copy = new URL(url.href);
   copy.username = "";
   copy.password = "";
-  const base = `${copy.origin}${copy.pathname}`;
   const search = url.search === "" ? "" : `?${pieces.join("&")}`;
-  return { url: `${base}${search}`, secrets: secrets.filter((s) => s !== "") };
+  return `${copy.origin}${copy.pathname}${search}`;
 }
 
 function readV4(url: URL, query: Query, vendor: "amz" | "goog"): ShapeFacts {
   const get = (name: string) => query.get(`x-${vendor}-${name}`);
   const problems: string[] = [];
-  const algorithm = get("algorithm") ?? "(missing)";
-  const expected =
-    vendor === "amz" ? ["AWS4-HMAC-SHA256"] : ["GOOG4-RSA-SHA256", "GOOG4-HMAC-SHA256"];
-  if (!expected.includes(algorithm)) {
-    problems.push(`X-${cap(vendor)}-Algorithm is ${algorithm}; expected ${expected.join(" or ")}`);
-  }
   const facts: ShapeFacts = {
     provider: vendor === "goog" || isGoogleHost(url) ? "gcs" : "s3",
     kind: vendor === "amz" ? "sigv4" : "goog4",
-    algorithm,
     futureAllowanceMs: SIGV4_FUTURE_ALLOWANCE_MS,
     details: [],
     problems,
   };
+  const algorithm = get("algorithm");
+  const expected =
+    vendor === "amz" ? ["AWS4-HMAC-SHA256"] : ["GOOG4-RSA-SHA256", "GOOG4-HMAC-SHA256"];
+  if (algorithm !== undefined) facts.algorithm = algorithm;
+  if (algorithm === undefined || !expected.includes(algorithm)) {
+    problems.push(
+      `X-${cap(vendor)}-Algorithm is ${algorithm ?? "missing"}; expected ${expected.join(" or ")}`,
+    );
+  }
   readCredential(get("credential"), facts, vendor);
   const dateText = get("date");
   const signedAtMs = dateText === undefined ? undefined : parseAmzDate(dateText);
