@@ -1,8 +1,8 @@
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { readErrorInput, run } from "@skewguard/cli";
-import { diagnose, readEvidence } from "@skewguard/diagnosis";
+import { run } from "@skewguard/cli";
+import { diagnosePasted } from "@skewguard/diagnosis";
 import { describe, expect, it } from "vitest";
 
 /**
@@ -145,24 +145,12 @@ async function viaCli(text: string): Promise<Answer> {
   }
 }
 
-/**
- * The core on the observation the CLI builds from the text.
- * TODO(core): the core cannot read pasted text itself. Replace this with the core's own entry
- * point (`diagnoseText(text)` or similar, from @skewguard/diagnosis) once it exists. Until then
- * this reuses `readErrorInput` (exported by @skewguard/cli) and skips the CLI's status
- * inference (`inferStatus`, not exported), so inputs without a status may differ from the CLI.
- */
+/** The core's own entry point for pasted text: the judge `doctor error` prints. */
 function viaCore(text: string): Answer {
   try {
-    const input = readErrorInput(text);
-    if (!input) return { cause: "unknown", confidence: "-", note: "unreadable" };
-    const evidence = readEvidence(input.observation);
-    const diagnosis = diagnose({
-      observation: input.observation,
-      facts: evidence.facts,
-      resentOnCorrectedClock: false,
-    });
-    return { cause: diagnosis.cause, confidence: diagnosis.confidence };
+    const result = diagnosePasted(text);
+    if (!result) return { cause: "unknown", confidence: "-", note: "unreadable" };
+    return { cause: result.diagnosis.cause, confidence: result.diagnosis.confidence };
   } catch (error) {
     return { cause: "unknown", confidence: "-", note: `threw: ${String(error)}` };
   }

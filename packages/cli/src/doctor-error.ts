@@ -1,12 +1,11 @@
 import {
   type Diagnosis,
   type ErrorFacts,
+  type PastedFailure,
   type Provider,
-  diagnose,
+  diagnosePasted,
   redact,
 } from "@skewguard/diagnosis";
-import { readEvidence } from "@skewguard/diagnosis/adapter";
-import { type ErrorInput, inferStatus, readErrorInput } from "./error-input.js";
 import { table } from "./table.js";
 import type { CliIo } from "./io.js";
 import type { Printer } from "./output.js";
@@ -18,7 +17,7 @@ export interface DoctorErrorOptions {
   provider?: Provider;
 }
 
-const SHAPE_TITLES: Readonly<Record<ErrorInput["shape"], string>> = {
+const SHAPE_TITLES: Readonly<Record<PastedFailure["shape"], string>> = {
   "s3-xml": "S3 XML error body",
   "gcs-xml": "GCS XML API error body",
   "azure-xml": "Azure Storage XML error body",
@@ -39,21 +38,12 @@ export async function doctorError(
   printer: Printer,
 ): Promise<ExitCode> {
   const text = await readSource(source, io);
-  const input = readErrorInput(text, options.provider);
-  if (!input) throw new UsageError(unreadable(source));
-  const evidence = readEvidence(input.observation);
-  if (!evidence.facts.code && !evidence.facts.message && !evidence.facts.detail) {
-    throw new UsageError(unreadable(source));
-  }
-  printer.addSecret(evidence.facts.signatureProvided);
-  if (input.statusInferred) input.observation.status = inferStatus(evidence.facts.code);
-  const diagnosis = diagnose({
-    observation: input.observation,
-    facts: evidence.facts,
-    resentOnCorrectedClock: false,
-  });
-  if (options.json) printer.json(toJson(input, evidence.facts, diagnosis));
-  else printHuman(printer, input, evidence.facts, diagnosis);
+  const result = diagnosePasted(text, options.provider ? { provider: options.provider } : {});
+  if (!result) throw new UsageError(unreadable(source));
+  const { failure: input, diagnosis } = result;
+  printer.addSecret(input.facts.signatureProvided);
+  if (options.json) printer.json(toJson(input, input.facts, diagnosis));
+  else printHuman(printer, input, input.facts, diagnosis);
   // Whatever the cause, an error body is a failure someone is chasing.
   return EXIT.problem;
 }
@@ -89,7 +79,7 @@ function unreadable(source: string | undefined): string {
   return `no S3, GCS or Azure error found in ${where}: expected an XML or JSON error body, an HTTP response (curl -i), or an SDK error printed as JSON`;
 }
 
-function toJson(input: ErrorInput, facts: ErrorFacts, diagnosis: Diagnosis) {
+function toJson(input: PastedFailure, facts: ErrorFacts, diagnosis: Diagnosis) {
   return {
     command: "doctor error",
     provider: input.provider,
@@ -106,7 +96,7 @@ function toJson(input: ErrorInput, facts: ErrorFacts, diagnosis: Diagnosis) {
 
 function printHuman(
   printer: Printer,
-  input: ErrorInput,
+  input: PastedFailure,
   facts: ErrorFacts,
   diagnosis: Diagnosis,
 ): void {
@@ -160,7 +150,7 @@ function notesOf(diagnosis: Diagnosis): string[] {
 }
 
 /** OAuth errors repeat the description as message and detail: show it once. */
-function evidenceRows(input: ErrorInput, diagnosis: Diagnosis): Array<[string, string]> {
+function evidenceRows(input: PastedFailure, diagnosis: Diagnosis): Array<[string, string]> {
   const shown = new Set<string>();
   return diagnosis.evidence.flatMap(({ name, value }): Array<[string, string]> => {
     if (name !== "status" && shown.has(value)) return [];

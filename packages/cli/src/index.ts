@@ -4,5 +4,3 @@ export type { ExitCode } from "./usage-error.js";
 export type { CliIo, InputStream, OutputStream } from "./io.js";
 export { measureOffset } from "./measure.js";
 export type { Attempt, Measurement, MeasureOptions } from "./measure.js";
-export { readErrorInput } from "./error-input.js";
-export type { ErrorInput, InputShape } from "./error-input.js";

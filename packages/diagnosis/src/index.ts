@@ -4,6 +4,8 @@
 export { diagnose } from "./diagnose.js";
 export type { DiagnoseInput } from "./diagnose.js";
 export { diagnosisOf } from "./diagnosis-of.js";
+export { diagnosePasted, readPastedFailure } from "./pasted-failure.js";
+export type { DiagnosePastedOptions, PastedFailure, PastedShape } from "./pasted-failure.js";
 export { CATALOGUE } from "./catalogue.js";
 export type { CatalogueEntry } from "./catalogue.js";
 export { OffsetStore, getDefaultOffsetStore, DEFAULT_MAX_HOSTS } from "./offset-store.js";

@@ -1,5 +1,14 @@
-import type { HeaderMap, Observation, Provider } from "@skewguard/diagnosis";
-import { readCapped, readSdkError, type SdkErrorParts } from "@skewguard/diagnosis/adapter";
+import { diagnose } from "./diagnose.js";
+import { readCapped, readEvidence } from "./evidence.js";
+import { readSdkError, type SdkErrorParts } from "./sdk-error.js";
+import type {
+  Diagnosis,
+  ErrorFacts,
+  HeaderMap,
+  Observation,
+  OffsetEstimate,
+  Provider,
+} from "./types.js";
 
 /**
  * Turns whatever a person pasted into an observation the core can diagnose: a raw error body
@@ -9,7 +18,7 @@ import { readCapped, readSdkError, type SdkErrorParts } from "@skewguard/diagnos
  */
 
 /** The shapes recognised; stable names (JSON output). */
-export type InputShape =
+export type PastedShape =
   | "s3-xml"
   | "gcs-xml"
   | "azure-xml"
@@ -21,19 +30,22 @@ export type InputShape =
   | "azure-detail-text"
   | "oauth-text";
 
-export interface ErrorInput {
+/** A pasted failure, read: what it is, and the observation and facts the judge works from. */
+export interface PastedFailure {
   provider: Provider;
-  shape: InputShape;
+  shape: PastedShape;
   /** The input was an HTTP response with a status line and headers. */
   http: boolean;
   observation: Observation;
   /** The status was not in the input: guessed from the code. */
   statusInferred: boolean;
+  /** What the error says, as the core read it. */
+  facts: ErrorFacts;
 }
 
 interface Parts {
   provider?: Provider;
-  shape: InputShape;
+  shape: PastedShape;
   status?: number;
   headers: HeaderMap;
   body?: string;
@@ -42,8 +54,11 @@ interface Parts {
   tokenGrant?: boolean;
 }
 
-/** Undefined when the text is none of the shapes above. */
-export function readErrorInput(raw: string, forced?: Provider): ErrorInput | undefined {
+/**
+ * Reads a failure as a person pastes it. Undefined when the text is none of the shapes above,
+ * or names no error (no code, message or detail). Never throws.
+ */
+export function readPastedFailure(raw: string, forced?: Provider): PastedFailure | undefined {
   const text = readCapped(raw)
     .replace(/^\uFEFF/, "")
     .trim();
@@ -65,17 +80,55 @@ export function readErrorInput(raw: string, forced?: Provider): ErrorInput | und
   if (parts.document) observation.document = parts.document;
   if (parts.fields) observation.fields = parts.fields;
   if (parts.tokenGrant) observation.tokenGrant = true;
+  const { facts } = readEvidence(observation);
+  if (!facts.code && !facts.message && !facts.detail) return undefined;
+  if (status === undefined) observation.status = inferStatus(facts.code);
   return {
     provider,
     shape: parts.shape,
     http: http !== undefined,
     observation,
     statusInferred: status === undefined,
+    facts,
   };
 }
 
+/** Options of `diagnosePasted`. */
+export interface DiagnosePastedOptions {
+  /** The provider, when the text does not tell. */
+  provider?: Provider;
+  /** A measurement of the endpoint's clock, folded into the verdict. */
+  estimate?: OffsetEstimate;
+}
+
+/**
+ * The diagnosis of a failure as a person pastes it (an error body, `curl -i` output, an SDK
+ * error printed as JSON...): the same judge the adapters use. Undefined when the text holds no
+ * recognisable error.
+ *
+ * @example
+ * ```ts
+ * const result = diagnosePasted(await readFile("error.txt", "utf8"));
+ * if (result) console.log(result.diagnosis.cause, result.diagnosis.summary);
+ * ```
+ */
+export function diagnosePasted(
+  text: string,
+  options: DiagnosePastedOptions = {},
+): { failure: PastedFailure; diagnosis: Diagnosis } | undefined {
+  const failure = readPastedFailure(text, options.provider);
+  if (!failure) return undefined;
+  const diagnosis = diagnose({
+    observation: failure.observation,
+    facts: failure.facts,
+    ...(options.estimate ? { estimate: options.estimate } : {}),
+    resentOnCorrectedClock: false,
+  });
+  return { failure, diagnosis };
+}
+
 /** Status codes the services answer these codes with, for inputs that did not say. */
-export function inferStatus(code: string | undefined): number {
+function inferStatus(code: string | undefined): number {
   if (code === "ExpiredToken" || code === "invalid_grant" || code === "InvalidArgument") return 400;
   if (code === "authError" || code === "401") return 401;
   if (
@@ -120,7 +173,7 @@ function readContent(text: string, forced: Provider | undefined): Parts | undefi
 function readXml(body: string, forced: Provider | undefined): Parts | undefined {
   if (!/<Error[\s>]/.test(body)) return undefined;
   const provider = forced ?? xmlProvider(body);
-  const shape: InputShape =
+  const shape: PastedShape =
     provider === "azure" ? "azure-xml" : provider === "gcs" ? "gcs-xml" : "s3-xml";
   return { provider, shape, headers: {}, body };
 }
@@ -172,7 +225,7 @@ function readSdkErrorInput(
   const parts = readSdkError(aws);
   if (!parts) return undefined;
   const provider = sdkProvider(aws, parts);
-  const shape: InputShape =
+  const shape: PastedShape =
     provider === "s3"
       ? "aws-sdk-error"
       : provider === "azure"
