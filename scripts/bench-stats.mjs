@@ -54,10 +54,13 @@ export async function timed(fn) {
 }
 
 /**
- * Happy path: `rounds` calls through each client, alternating, the order flipped every round so
- * that neither side always runs on a warmer process; `warmup` untimed rounds first.
+ * Happy path: `rounds` calls through each client, alternating, the order flipped every call so
+ * that neither side always runs on a warmer process; `warmup` untimed rounds first. The calls
+ * are grouped into `blocks` consecutive rounds; each block gives one ratio (median wrapped over
+ * median bare), and the figure is the median of those ratios, with their spread (lowest and
+ * highest block): a ratio whose spread straddles 1 is noise, not a cost.
  */
-export async function alternate({ rounds, warmup, bare, ours }) {
+export async function alternate({ rounds, warmup, bare, ours, blocks = 10 }) {
   for (let i = 0; i < warmup; i++) {
     await bare();
     await ours();
@@ -72,12 +75,22 @@ export async function alternate({ rounds, warmup, bare, ours }) {
     meanMs: round(trimmedMean(t)),
     p90Ms: round(p90(t)),
   });
+  const size = Math.max(1, Math.floor(rounds / blocks));
+  const blockRatios = [];
+  for (let start = 0; start + size <= rounds; start += size) {
+    const end = start + size;
+    blockRatios.push(median(times.ours.slice(start, end)) / median(times.bare.slice(start, end)));
+  }
   return {
     rounds,
     bare: stats(times.bare),
     ours: stats(times.ours),
     ratio: {
-      median: round(median(times.ours) / median(times.bare)),
+      median: round(median(blockRatios)),
+      low: round(Math.min(...blockRatios)),
+      high: round(Math.max(...blockRatios)),
+      blocks: blockRatios.length,
+      overall: round(median(times.ours) / median(times.bare)),
       mean: round(trimmedMean(times.ours) / trimmedMean(times.bare)),
     },
   };
