@@ -161,7 +161,8 @@ export async function generateContainerSasUrl(
  * Drop-in for `serviceClient.generateAccountSasUrl(...)`: the same arguments, asynchronous
  * (it may probe the endpoint), signed on the server's clock (see `generateBlobSasUrl`).
  *
- * @param expiresOn - on the local clock. @default one hour from now, as the SDK's
+ * @param expiresOn - read on the local clock.
+ * @default expiresOn one hour from now, as the SDK's
  *
  * @example
  * ```ts

@@ -36,7 +36,7 @@ const recoveries = new WeakMap<Pipeline, SkewRecovery>();
  * @param client - the client to heal; the same object is returned.
  * @param options - all optional; calling `withSkewRecovery` again replaces them.
  * @default options `{}`: no listener, the system clock, the process-wide offset store, an 8 MiB
- * replay buffer, a 60 s threshold for a bare 403 (see `RecoveryOptions`).
+ * replay buffer, a 60 s threshold for a bare 403 (each default is on its `RecoveryOptions` field)
  * @throws `SkewguardError` `SKEWGUARD_UNSUPPORTED_CLIENT` for what is not a storage client,
  * `SKEWGUARD_INVALID_OPTION` for an option out of range.
  *
