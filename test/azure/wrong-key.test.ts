@@ -1,5 +1,5 @@
 import { BlobClient, BlobSASPermissions } from "@azure/storage-blob";
-import { withSkewRecovery } from "@skewguard/azure-blob";
+import { diagnosisOf, withSkewRecovery } from "@skewguard/azure-blob";
 import type { SkewguardEvent } from "@skewguard/diagnosis";
 import { describe, expect, it } from "vitest";
 import {
@@ -34,6 +34,32 @@ describe("a wrong account key", () => {
     const [diagnosis] = diagnosed(events);
     expect(diagnosis?.diagnosis.cause).toBe("secret-key-mismatch");
     expect(diagnosis?.operation).toBe("PutBlob");
+  });
+
+  it("diagnosisOf(error) on the RestError a wrapped client throws names the key; the bare SDK's carries none", async () => {
+    await createContainer(server(), CONTAINER);
+    const { service } = azureClient(server(), { key: WRONG_KEY });
+    const blob = service.getContainerClient(CONTAINER).getBlockBlobClient("d.txt");
+    const error = await failureOf(blob.upload("nope", 4));
+    expect(error).toMatchObject({ name: "RestError", statusCode: 403 });
+    const diagnosis = diagnosisOf(error);
+    expect(diagnosis?.cause).toBe("secret-key-mismatch");
+    expect(diagnosis?.fixes.length).toBeGreaterThan(0);
+    // Redacted like an event, and invisible to the user's own logging of the error.
+    expect(JSON.stringify(diagnosis)).not.toContain(WRONG_KEY);
+    expect(Object.keys(error)).not.toContain("diagnosis");
+
+    // Skewed, the first call resends once on the corrected clock: still the key.
+    server().setClockOffset(20 * MINUTE);
+    const skewed = azureClient(server(), { key: WRONG_KEY });
+    const skewedBlob = skewed.service.getContainerClient(CONTAINER).getBlockBlobClient("d.txt");
+    const first = await counted(server(), () => failureOf(skewedBlob.upload("nope", 4)));
+    expect(first.attempts).toBe(2);
+    expect(diagnosisOf(first.result)?.cause).toBe("secret-key-mismatch");
+
+    const bare = azureClient(server(), { key: WRONG_KEY, wrapped: false });
+    const bareBlob = bare.service.getContainerClient(CONTAINER).getBlockBlobClient("d.txt");
+    expect(diagnosisOf(await failureOf(bareBlob.upload("nope", 4)))).toBeUndefined();
   });
 
   it("server +20 min: at most 2 attempts on the first call, 1 after; still the key", async () => {

@@ -1,11 +1,5 @@
-export { withSkewRecovery, recoveryFor } from "./with-skew-recovery.js";
-export type { SkewRecoveryOptions, StorageClientLike } from "./with-skew-recovery.js";
-export { clockAwareSharedKeyPolicy } from "./signing-policy.js";
-export type { ClockAwareSharedKeyPolicyOptions, SharedKeySigner } from "./signing-policy.js";
-export { skewRecoveryPolicy } from "./recovery-policy.js";
-export type { SkewRecoveryPolicyOptions } from "./recovery-policy.js";
-export { SigningLedger } from "./signing-ledger.js";
-export type { SigningRecord } from "./signing-ledger.js";
+export { withSkewRecovery } from "./with-skew-recovery.js";
+export type { SkewRecoveryOptions } from "./with-skew-recovery.js";
 export { generateBlobSasUrl, generateContainerSasUrl, generateAccountSasUrl } from "./sas.js";
 export type {
   SasClockOptions,
@@ -13,11 +7,11 @@ export type {
   ContainerSasUrlOptions,
   AccountSasUrlOptions,
 } from "./sas.js";
-export { sharedKeyStringToSign } from "./string-to-sign.js";
-export { compareHeaderNames } from "./header-collation.js";
-export {
-  SDK_SHARED_KEY_POLICY_NAME,
-  CLOCK_AWARE_SHARED_KEY_POLICY_NAME,
-  SKEW_RECOVERY_POLICY_NAME,
-  AZURE_DEFAULTS,
-} from "./constants.js";
+// So that a handler or a catch block is typed with one import.
+export { diagnosisOf, isSkewguardError, SkewguardError } from "@skewguard/diagnosis";
+export type {
+  Diagnosis,
+  RecoveryOptions,
+  SkewguardErrorCode,
+  SkewguardEvent,
+} from "@skewguard/diagnosis";

@@ -59,7 +59,7 @@ describe("withSkewRecovery on the pipeline", () => {
   });
 
   it("rejects what is not a storage client", () => {
-    expect(() => withSkewRecovery({ url: "https://x" })).toThrow(TypeError);
+    expect(() => withSkewRecovery({ url: "https://x" })).toThrow(/expects a client/);
   });
 });
 

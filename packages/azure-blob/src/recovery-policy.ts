@@ -1,21 +1,24 @@
-import type { PipelinePolicy, PipelineRequest, SendRequest } from "@azure/core-rest-pipeline";
-import type { SkewRecovery } from "@skewguard/diagnosis/adapter";
+import type {
+  PipelinePolicy,
+  PipelineRequest,
+  PipelineResponse,
+  SendRequest,
+} from "@azure/core-rest-pipeline";
+import type { AttemptReport, SkewRecovery } from "@skewguard/diagnosis/adapter";
+import { endpointKey } from "@skewguard/diagnosis/adapter";
 import { SKEW_RECOVERY_POLICY_NAME } from "./constants.js";
-import { endpointKey } from "./endpoint.js";
-import { observe } from "./observation.js";
 import { operationName } from "./operation.js";
 import { type ReplayableBody, toReplayableBody } from "./replayable-body.js";
-import type { SigningLedger } from "./signing-ledger.js";
+import { signedFacts, stampSigningTime } from "./signing-policy.js";
 
 export interface SkewRecoveryPolicyOptions {
   recovery: SkewRecovery;
-  ledger: SigningLedger;
   /**
-   * True when the pipeline's Sign phase signs with the learned clock (the clock-aware SharedKey
-   * policy). Otherwise (a token credential, a SAS URL) a resend would carry the same
-   * credential, so the policy only samples the server's clock and diagnoses failures.
+   * The signing account, when the pipeline's Sign phase is the clock-aware SharedKey policy.
+   * Without it (a token credential, a SAS URL) a resend would carry the same credential, so
+   * the policy only samples the server's clock and diagnoses failures.
    */
-  canResign: boolean;
+  signer?: { readonly accountName: string };
   /**
    * The user asked for one try (`retryOptions: { maxTries: 1 }`): failures are diagnosed, never
    * resent.
@@ -27,10 +30,9 @@ const UNTOUCHED: ReplayableBody = { replayable: false, prepare: () => {} };
 
 /**
  * Runs in the Retry phase after the SDK's `storageRetryPolicy` (which never retries a 403), so
- * each of the SDK's attempts passes through it once and every `next()` from here goes through
- * the Sign phase again: a resend is re-signed with the offset the failure taught. Every
- * response's `Date` is sampled; a 403 is handed to the core, which decides whether the clock
- * caused it; at most one corrective resend per attempt, at once, with no backoff.
+ * each of the SDK's attempts passes through it once, and every `next()` from here goes through
+ * the Sign phase again. It translates: the engine runs the attempt, and each send is signed at
+ * the offset the engine chose (a corrective resend happens at once, with no backoff).
  */
 export function skewRecoveryPolicy(options: SkewRecoveryPolicyOptions): PipelinePolicy {
   return {
@@ -42,41 +44,58 @@ export function skewRecoveryPolicy(options: SkewRecoveryPolicyOptions): Pipeline
 async function sendWithRecovery(
   request: PipelineRequest,
   next: SendRequest,
-  { recovery, ledger, canResign, singleAttempt = false }: SkewRecoveryPolicyOptions,
-) {
+  { recovery, signer, singleAttempt = false }: SkewRecoveryPolicyOptions,
+): Promise<PipelineResponse> {
   const host = endpointKey(request.url);
+  if (host === undefined) return next(request);
   const operation = operationName(request.method, request.url, (name) => request.headers.has(name));
   // Only a pipeline that can re-sign has a reason to hold a stream body back.
-  const body = canResign ? await toReplayableBody(request, recovery.replayBufferBytes) : UNTOUCHED;
-  const firstSentAt = recovery.clock.now();
-  let resent = false;
-  for (;;) {
-    body.prepare(request);
-    const sentAt = recovery.clock.now();
-    const response = await next(request);
-    // A success while the clock is freshly known teaches nothing: skip building the observation.
-    if (response.status < 400 && !resent && !recovery.wantsSuccessSample(host)) return response;
-    const signed = ledger.lastSigned(request);
-    const obs = observe(request, response, {
+  const body = signer ? await toReplayableBody(request, recovery.replayBufferBytes) : UNTOUCHED;
+  return recovery.run(
+    {
       host,
       ...(operation ? { operation } : {}),
-      sentAt,
-      receivedAt: recovery.clock.now(),
-      resent,
-      ...(signed ? { signed } : {}),
-    });
-    const { decision } = recovery.observe(obs, {
       replayable: body.replayable,
-      resendAllowed: canResign && !singleAttempt,
-    });
-    if (response.status < 400) {
-      if (resent) recovery.recovered(obs, 2, firstSentAt);
-      return response;
-    }
-    if (decision.action !== "resend" || resent) return response;
+      resendAllowed: signer !== undefined && !singleAttempt,
+      ...(isSas(request.url) ? { presigned: true } : {}),
+    },
+    // A send that throws got no response (a reset, an abort): the error reaches the SDK as is.
+    async ({ offsetMs }) => {
+      body.prepare(request);
+      if (signer) stampSigningTime(request, recovery.clock.now() + offsetMs);
+      return report(request, await next(request), signer);
+    },
+  );
+}
+
+/**
+ * One attempt as the engine reads it. A failure stays a response (the SDK's deserializer turns
+ * it into the `RestError` whose `response` carries the diagnosis); what was signed is read back
+ * from the request, and only for failures.
+ */
+function report(
+  request: PipelineRequest,
+  response: PipelineResponse,
+  signer: SkewRecoveryPolicyOptions["signer"],
+): AttemptReport<PipelineResponse> {
+  const failed = response.status >= 400;
+  return {
+    value: response,
+    status: response.status,
+    response: () => ({
+      headers: response.headers,
+      // A success body is the payload (a listing, a download): no evidence in it.
+      ...(failed && typeof response.bodyAsText === "string" ? { body: response.bodyAsText } : {}),
+      ...(failed && signer ? { signed: signedFacts(request, signer.accountName) } : {}),
+    }),
     // The failed answer is dropped, so its socket can serve the resend.
-    response.readableStreamBody?.resume();
-    ledger.plan(request, decision.offsetMs ?? recovery.offsetMs(host));
-    resent = true;
-  }
+    discard: () => {
+      response.readableStreamBody?.resume();
+    },
+  };
+}
+
+/** A SAS URL carries `sig` in its query; a regular expression spares a URL parse per request. */
+function isSas(url: string): boolean {
+  return /[?&]sig=/.test(url);
 }

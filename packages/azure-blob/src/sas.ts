@@ -4,27 +4,33 @@ import type {
   ContainerGenerateSasUrlOptions,
   ServiceGenerateAccountSasUrlOptions,
 } from "@azure/storage-blob";
-import { SkewRecovery } from "@skewguard/diagnosis/adapter";
-import { AZURE_DEFAULTS } from "./constants.js";
-import { endpointKey } from "./endpoint.js";
+import {
+  endpointKey,
+  SkewRecovery,
+  signingWindow,
+  startMarginMs,
+} from "@skewguard/diagnosis/adapter";
+import { ACCOUNT_SAS_LIFETIME_MS } from "./constants.js";
 import { type StorageClientLike, recoveryFor } from "./with-skew-recovery.js";
 
 /** What the SAS helpers add to the SDK's options. */
 export interface SasClockOptions {
   /**
-   * With no offset learned yet for the endpoint, first measure its clock with one
-   * unauthenticated HEAD (its `Date` header). `false` signs on what is known.
-   * @default true
+   * With nothing learned yet of the endpoint's clock, first read it from the `Date` of one
+   * unauthenticated `HEAD` (an endpoint whose probe taught nothing is not probed again for a
+   * minute). `false` signs on what is known.
+   * @default the client's `probe` option, `true` if none
    */
   probe?: boolean;
   /**
    * How long the probe may take before the SAS is signed on what is known.
-   * @default 3000
+   * @default the client's `probeTimeoutMs` option, 3000 if none
    */
   probeTimeoutMs?: number;
   /**
-   * With no `startsOn`, the SAS starts this long before the server's now (only when the
-   * server's clock is known; otherwise, as with the SDK, it has no start).
+   * With no `startsOn`, the SAS starts this long before the server's now, for front ends whose
+   * clocks differ slightly (only when the server's clock is known; otherwise, as with the SDK,
+   * it has no start).
    * @default 900_000 (15 minutes)
    */
   sasStartMarginMs?: number;
@@ -42,9 +48,8 @@ interface SasWindow {
 let fallback: SkewRecovery | undefined;
 
 /**
- * The SAS window moved onto the server's clock. `startsOn`/`expiresOn` are read on the local
- * clock, as the caller computed them, and shifted by the endpoint's learned offset: a SAS asked
- * to live 10 minutes lives 10 minutes by the server's clock.
+ * The SAS window on the server's clock: `startsOn`/`expiresOn` are read on the local clock, as
+ * the caller computed them, and moved by the endpoint's offset (probed first if unknown).
  */
 async function serverWindow(
   recovery: SkewRecovery,
@@ -52,23 +57,33 @@ async function serverWindow(
   window: SasWindow,
   options: SasClockOptions,
 ): Promise<SasWindow> {
+  // Checked before the probe: a wrong value fails at once.
+  const margin = startMarginMs(options.sasStartMarginMs, "sasStartMarginMs");
   const host = endpointKey(client.url);
-  if (options.probe !== false) {
-    await recovery.probe(client.url, host, {
-      operation: "SasClockProbe",
-      timeoutMs: options.probeTimeoutMs ?? AZURE_DEFAULTS.probeTimeoutMs,
-    });
-  }
-  const known = recovery.offsets.get(host) !== undefined;
-  const offsetMs = recovery.offsetMs(host);
-  const margin = options.sasStartMarginMs ?? AZURE_DEFAULTS.sasStartMarginMs;
-  const startsOn = window.startsOn
-    ? new Date(window.startsOn.getTime() + offsetMs)
-    : known
-      ? new Date(recovery.serverNow(host) - margin)
-      : undefined;
-  const expiresOn = window.expiresOn ? new Date(window.expiresOn.getTime() + offsetMs) : undefined;
-  return { ...(startsOn ? { startsOn } : {}), ...(expiresOn ? { expiresOn } : {}) };
+  const offsetMs =
+    host === undefined
+      ? 0
+      : await recovery.serverOffsetMs({
+          url: client.url,
+          host,
+          operation: "SasClockProbe",
+          ...(options.probe === undefined ? {} : { probe: options.probe }),
+          ...(options.probeTimeoutMs === undefined
+            ? {}
+            : { probeTimeoutMs: options.probeTimeoutMs }),
+        });
+  const signed = signingWindow(
+    {
+      ...(window.startsOn ? { startsAtMs: window.startsOn.getTime() } : {}),
+      ...(window.expiresOn ? { expiresAtMs: window.expiresOn.getTime() } : {}),
+    },
+    { nowMs: recovery.clock.now(), offsetMs, known: host !== undefined && recovery.knows(host) },
+    margin,
+  );
+  return {
+    ...(signed.startsAtMs === undefined ? {} : { startsOn: new Date(signed.startsAtMs) }),
+    ...(signed.expiresAtMs === undefined ? {} : { expiresOn: new Date(signed.expiresAtMs) }),
+  };
 }
 
 /** The engine of a wrapped client, else one on the process-wide offset store. */
@@ -99,7 +114,21 @@ interface AccountSasClient extends StorageClientLike {
   ): string;
 }
 
-/** Drop-in for `blobClient.generateSasUrl(options)`, signed on the server's clock. */
+/**
+ * Drop-in for `blobClient.generateSasUrl(options)`, signed on the server's clock: `expiresOn`
+ * and `startsOn` are read on the local clock, as you computed them, so a SAS asked to live 10
+ * minutes lives 10 minutes by the server's clock. Uses what the client's `withSkewRecovery`
+ * learned; a client never wrapped uses the process-wide offset store. Needs a client on a
+ * `StorageSharedKeyCredential`, as the SDK's method does.
+ *
+ * @example
+ * ```ts
+ * const url = await generateBlobSasUrl(blobClient, {
+ *   permissions: BlobSASPermissions.parse("r"),
+ *   expiresOn: new Date(Date.now() + 10 * 60_000),
+ * });
+ * ```
+ */
 export async function generateBlobSasUrl(
   blobClient: BlobSasClient,
   options: BlobSasUrlOptions,
@@ -108,7 +137,18 @@ export async function generateBlobSasUrl(
   return blobClient.generateSasUrl({ ...sdkOptions(options), ...window });
 }
 
-/** Drop-in for `containerClient.generateSasUrl(options)`, signed on the server's clock. */
+/**
+ * Drop-in for `containerClient.generateSasUrl(options)`, signed on the server's clock (see
+ * `generateBlobSasUrl`).
+ *
+ * @example
+ * ```ts
+ * const url = await generateContainerSasUrl(containerClient, {
+ *   permissions: ContainerSASPermissions.parse("rl"),
+ *   expiresOn: new Date(Date.now() + 60 * 60_000),
+ * });
+ * ```
+ */
 export async function generateContainerSasUrl(
   containerClient: ContainerSasClient,
   options: ContainerSasUrlOptions,
@@ -118,8 +158,21 @@ export async function generateContainerSasUrl(
 }
 
 /**
- * Drop-in for `serviceClient.generateAccountSasUrl(...)` (same arguments; asynchronous, for the
- * probe), signed on the server's clock. With no `expiresOn` it lives one hour, as the SDK's does.
+ * Drop-in for `serviceClient.generateAccountSasUrl(...)`: the same arguments, asynchronous
+ * (it may probe the endpoint), signed on the server's clock (see `generateBlobSasUrl`).
+ *
+ * @param expiresOn - read on the local clock.
+ * @default expiresOn one hour from now, as the SDK's
+ *
+ * @example
+ * ```ts
+ * const url = await generateAccountSasUrl(
+ *   serviceClient,
+ *   new Date(Date.now() + 60 * 60_000),
+ *   AccountSASPermissions.parse("r"),
+ *   "sco",
+ * );
+ * ```
  */
 export async function generateAccountSasUrl(
   serviceClient: AccountSasClient,
@@ -129,8 +182,7 @@ export async function generateAccountSasUrl(
   options: AccountSasUrlOptions = {},
 ): Promise<string> {
   const recovery = recoveryOf(serviceClient);
-  const localExpiry =
-    expiresOn ?? new Date(recovery.clock.now() + AZURE_DEFAULTS.accountSasLifetimeMs);
+  const localExpiry = expiresOn ?? new Date(recovery.clock.now() + ACCOUNT_SAS_LIFETIME_MS);
   const window = await serverWindow(
     recovery,
     serviceClient,

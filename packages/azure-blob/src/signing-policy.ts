@@ -1,8 +1,7 @@
 import type { PipelinePolicy, PipelineRequest } from "@azure/core-rest-pipeline";
-import type { Clock } from "@skewguard/diagnosis";
+import type { Clock, SignedFacts } from "@skewguard/diagnosis";
+import { endpointKey, parseHttpDate } from "@skewguard/diagnosis/adapter";
 import { CLOCK_AWARE_SHARED_KEY_POLICY_NAME } from "./constants.js";
-import { endpointKey } from "./endpoint.js";
-import type { SigningLedger } from "./signing-ledger.js";
 import { sharedKeyStringToSign } from "./string-to-sign.js";
 
 /**
@@ -19,14 +18,18 @@ export interface ClockAwareSharedKeyPolicyOptions {
   clock: Clock;
   /** The offset to sign with for an endpoint now (the learned one). */
   offsetMs(host: string): number;
-  ledger: SigningLedger;
 }
+
+const X_MS_DATE = "x-ms-date";
 
 /**
  * Replaces the SDK's `storageSharedKeyCredentialPolicy`, which stamps `x-ms-date` with the local
- * clock unconditionally in the Sign phase (so setting the header earlier changes nothing). This
- * one stamps local time plus the offset learned for the endpoint and signs the same string the
- * SDK signs, so at offset zero the two produce the same bytes.
+ * clock unconditionally (so nothing placed before it can choose the signing time). This one
+ * signs the request as it comes: the recovery policy stamps `x-ms-date` for each attempt at the
+ * offset the engine chose, so the signing time travels with the request itself. A request that
+ * arrives unstamped (a path around the recovery policy) is stamped at local time plus the
+ * endpoint's learned offset. The string to sign is the SDK's, so at offset zero the two
+ * policies produce the same bytes.
  */
 export function clockAwareSharedKeyPolicy(
   options: ClockAwareSharedKeyPolicyOptions,
@@ -40,11 +43,16 @@ export function clockAwareSharedKeyPolicy(
   };
 }
 
-export function signRequest(request: PipelineRequest, options: ClockAwareSharedKeyPolicyOptions) {
-  const { signer, clock, ledger } = options;
-  const offsetMs = ledger.plannedOffset(request) ?? options.offsetMs(endpointKey(request.url));
-  const signedAtMs = clock.now() + offsetMs;
-  request.headers.set("x-ms-date", new Date(signedAtMs).toUTCString());
+/** Sets the time the next signature of `request` carries. */
+export function stampSigningTime(request: PipelineRequest, atMs: number): void {
+  request.headers.set(X_MS_DATE, new Date(atMs).toUTCString());
+}
+
+function signRequest(request: PipelineRequest, options: ClockAwareSharedKeyPolicyOptions): void {
+  const { signer, clock } = options;
+  if (!request.headers.has(X_MS_DATE)) {
+    stampSigningTime(request, clock.now() + options.offsetMs(endpointKey(request.url) ?? ""));
+  }
   const body = request.body;
   // As the SDK does: the length it signs is the length the transport will send.
   if ((typeof body === "string" || Buffer.isBuffer(body)) && body.length > 0) {
@@ -53,5 +61,15 @@ export function signRequest(request: PipelineRequest, options: ClockAwareSharedK
   const stringToSign = sharedKeyStringToSign(request, signer.accountName);
   const signature = signer.computeHMACSHA256(stringToSign);
   request.headers.set("Authorization", `SharedKey ${signer.accountName}:${signature}`);
-  ledger.record(request, { offsetMs, signedAtMs, stringToSign, accountName: signer.accountName });
+}
+
+/** What the last signature of `request` covered, read back from the request (never the MAC). */
+export function signedFacts(request: PipelineRequest, accountName: string): SignedFacts {
+  const signedAtMs = parseHttpDate(request.headers.get(X_MS_DATE));
+  return {
+    algorithm: "SharedKey",
+    ...(signedAtMs === undefined ? {} : { signedAtMs }),
+    accessKeyId: accountName,
+    stringToSign: sharedKeyStringToSign(request, accountName),
+  };
 }

@@ -8,8 +8,7 @@ import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-bl
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { compareHeaderNames } from "./header-collation.js";
-import { SigningLedger } from "./signing-ledger.js";
-import { signRequest } from "./signing-policy.js";
+import { clockAwareSharedKeyPolicy, signedFacts, stampSigningTime } from "./signing-policy.js";
 import { sharedKeyStringToSign } from "./string-to-sign.js";
 
 const ACCOUNT = "skewguardacct";
@@ -111,6 +110,24 @@ const signer = {
     new StorageSharedKeyCredential(ACCOUNT, KEY).computeHMACSHA256(text),
 };
 
+/** Runs the clock-aware policy on `request`, as the Sign phase does. */
+async function signWith(
+  request: PipelineRequest,
+  options: { now: number; offsetMs?: (host: string) => number },
+): Promise<PipelineRequest> {
+  const policy = clockAwareSharedKeyPolicy({
+    signer,
+    clock: { now: () => options.now },
+    offsetMs: options.offsetMs ?? (() => 0),
+  });
+  await policy.sendRequest(request, async (r) => ({
+    request: r,
+    status: 200,
+    headers: createHttpHeaders(),
+  }));
+  return request;
+}
+
 async function outcome(run: () => Promise<PipelineRequest> | PipelineRequest) {
   try {
     const request = await run();
@@ -135,7 +152,6 @@ describe("the clock-aware signer at offset zero", () => {
 
   it("signs 2,000 generated requests byte for byte as the installed SDK does", async () => {
     const policy = sdkPolicy();
-    const clock = { now: () => NOW };
     await fc.assert(
       fc.asyncProperty(specs, async (spec) => {
         const theirs = await outcome(async () => {
@@ -147,19 +163,14 @@ describe("the clock-aware signer at offset zero", () => {
           }));
           return request;
         });
-        const ours = await outcome(() => {
-          const request = build(spec);
-          signRequest(request, { signer, clock, offsetMs: () => 0, ledger: new SigningLedger() });
-          return request;
-        });
+        const ours = await outcome(() => signWith(build(spec), { now: NOW }));
         expect(ours).toEqual(theirs);
       }),
       { numRuns: 2_000, seed: 20261123 },
     );
   });
 
-  it("stamps x-ms-date with the learned offset and records what it signed", () => {
-    const ledger = new SigningLedger();
+  it("an unstamped request is signed at local time plus the endpoint's learned offset", async () => {
     const request = build({
       method: "PUT",
       path: "/c/b",
@@ -167,26 +178,33 @@ describe("the clock-aware signer at offset zero", () => {
       headers: [["x-ms-version", "2025-01-05"]],
       body: "string",
     });
-    signRequest(request, {
-      signer,
-      clock: { now: () => NOW },
+    await signWith(request, {
+      now: NOW,
       offsetMs: (host) => (host === `${ACCOUNT}.blob.core.windows.net` ? 20 * 60_000 : 0),
-      ledger,
     });
     expect(request.headers.get("x-ms-date")).toBe("Mon, 23 Nov 2026 10:20:00 GMT");
-    const record = ledger.lastSigned(request);
-    expect(record?.offsetMs).toBe(20 * 60_000);
-    expect(record?.stringToSign).toBe(sharedKeyStringToSign(request, ACCOUNT));
-    expect(record?.stringToSign).toContain("x-ms-date:Mon, 23 Nov 2026 10:20:00 GMT\n");
-    expect(JSON.stringify(record)).not.toContain(KEY);
+    const facts = signedFacts(request, ACCOUNT);
+    expect(facts).toMatchObject({
+      algorithm: "SharedKey",
+      accessKeyId: ACCOUNT,
+      signedAtMs: Date.parse("2026-11-23T10:20:00Z"),
+    });
+    expect(facts.stringToSign).toBe(sharedKeyStringToSign(request, ACCOUNT));
+    expect(facts.stringToSign).toContain("x-ms-date:Mon, 23 Nov 2026 10:20:00 GMT\n");
+    expect(JSON.stringify(facts)).not.toContain(KEY);
+    expect(request.headers.get("authorization")).toBe(
+      `SharedKey ${ACCOUNT}:${signer.computeHMACSHA256(facts.stringToSign ?? "")}`,
+    );
   });
 
-  it("signs a planned resend with the planned offset, whatever the store says", () => {
-    const ledger = new SigningLedger();
+  it("a request stamped for its attempt is signed at that time, whatever the store says", async () => {
     const request = build({ method: "GET", path: "/c/b", query: "", headers: [], body: "none" });
-    ledger.plan(request, -5 * 60_000);
-    signRequest(request, { signer, clock: { now: () => NOW }, offsetMs: () => 0, ledger });
+    stampSigningTime(request, NOW - 5 * 60_000);
+    await signWith(request, { now: NOW, offsetMs: () => 20 * 60_000 });
     expect(request.headers.get("x-ms-date")).toBe("Mon, 23 Nov 2026 09:55:00 GMT");
+    expect(signedFacts(request, ACCOUNT).stringToSign).toContain(
+      "x-ms-date:Mon, 23 Nov 2026 09:55:00 GMT\n",
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Pipeline } from "@azure/core-rest-pipeline";
-import { type RecoveryOptions } from "@skewguard/diagnosis";
+import { type RecoveryOptions, SkewguardError } from "@skewguard/diagnosis";
 import { SkewRecovery } from "@skewguard/diagnosis/adapter";
 import {
   CLOCK_AWARE_SHARED_KEY_POLICY_NAME,
@@ -8,9 +8,12 @@ import {
 } from "./constants.js";
 import { skewRecoveryPolicy } from "./recovery-policy.js";
 import { type SharedKeySigner, clockAwareSharedKeyPolicy } from "./signing-policy.js";
-import { SigningLedger } from "./signing-ledger.js";
 
-/** Options of `withSkewRecovery`: the common skewguard options. */
+/**
+ * Options of `withSkewRecovery`: the common skewguard options (`onEvent`, `logger`, `clock`,
+ * `offsets`, `replayBufferBytes`, `possibleSkewThresholdMs`, ...), each with its default in
+ * `RecoveryOptions`.
+ */
 export type SkewRecoveryOptions = RecoveryOptions;
 
 /** What `withSkewRecovery` needs of a client: any client of `@azure/storage-blob` 12.x. */
@@ -28,8 +31,28 @@ const recoveries = new WeakMap<Pipeline, SkewRecovery>();
  * "Duplicate policy names"). With a `StorageSharedKeyCredential` the SDK's SharedKey policy is
  * replaced by a clock-aware one and a failure the clock caused is re-signed and sent again at
  * once. With a token credential or a SAS URL the client's clock is sampled and failures are
- * diagnosed, but nothing is re-signed. Returns the same client; calling it again replaces the
- * options.
+ * diagnosed (`diagnosisOf(error)`), but nothing is re-signed.
+ *
+ * @param client - the client to heal; the same object is returned.
+ * @param options - all optional; calling `withSkewRecovery` again replaces them.
+ * @default options `{}`: no listener, the system clock, the process-wide offset store, an 8 MiB
+ * replay buffer, a 60 s threshold for a bare 403 (each default is on its `RecoveryOptions` field)
+ * @throws `SkewguardError` `SKEWGUARD_UNSUPPORTED_CLIENT` for what is not a storage client,
+ * `SKEWGUARD_INVALID_OPTION` for an option out of range.
+ *
+ * @example
+ * ```ts
+ * const service = withSkewRecovery(
+ *   new BlobServiceClient(url, new StorageSharedKeyCredential(account, key)),
+ *   { onEvent: (event) => console.log(event.type, event) },
+ * );
+ * try {
+ *   await service.getContainerClient("photos").getBlockBlobClient("cat.jpg").uploadData(bytes);
+ * } catch (error) {
+ *   console.error(diagnosisOf(error)?.cause); // e.g. "secret-key-mismatch"
+ *   throw error;
+ * }
+ * ```
  */
 export function withSkewRecovery<T extends StorageClientLike>(
   client: T,
@@ -37,12 +60,12 @@ export function withSkewRecovery<T extends StorageClientLike>(
 ): T {
   const pipeline = pipelineOf(client);
   if (!pipeline) {
-    throw new TypeError(
+    throw new SkewguardError(
+      "SKEWGUARD_UNSUPPORTED_CLIENT",
       "withSkewRecovery expects a client of @azure/storage-blob (BlobServiceClient, ContainerClient, BlobClient)",
     );
   }
   const recovery = new SkewRecovery("azure", options);
-  const ledger = new SigningLedger();
   const signer = sharedKeySigner(client.credential);
   pipeline.removePolicy({ name: SKEW_RECOVERY_POLICY_NAME });
   const signs = hasPolicy(pipeline, SDK_SHARED_KEY_POLICY_NAME, CLOCK_AWARE_SHARED_KEY_POLICY_NAME);
@@ -54,14 +77,17 @@ export function withSkewRecovery<T extends StorageClientLike>(
       clockAwareSharedKeyPolicy({
         signer,
         clock: recovery.clock,
-        offsetMs: (host) => recovery.offsetMs(host),
-        ledger,
+        offsetMs: (host) => recovery.signingOffsetMs(host),
       }),
       { phase: "Sign" },
     );
   }
   pipeline.addPolicy(
-    skewRecoveryPolicy({ recovery, ledger, canResign, singleAttempt: asksForOneTry(client) }),
+    skewRecoveryPolicy({
+      recovery,
+      ...(canResign ? { signer } : {}),
+      singleAttempt: asksForOneTry(client),
+    }),
     { phase: "Retry" },
   );
   recoveries.set(pipeline, recovery);
@@ -78,9 +104,9 @@ export function recoveryFor(client: StorageClientLike): SkewRecovery | undefined
  * The core pipeline a storage client sends through. It is `protected` in the SDK's types but is
  * the documented way children share policies: `getContainerClient()` and friends reuse it.
  */
-function pipelineOf(client: StorageClientLike): Pipeline | undefined {
-  const context = (client as { storageClientContext?: { pipeline?: unknown } })
-    .storageClientContext;
+function pipelineOf(client: unknown): Pipeline | undefined {
+  const context = (client as { storageClientContext?: { pipeline?: unknown } } | null | undefined)
+    ?.storageClientContext;
   const pipeline = context?.pipeline as Partial<Pipeline> | undefined;
   if (
     typeof pipeline?.addPolicy !== "function" ||

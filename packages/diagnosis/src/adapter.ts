@@ -17,6 +17,12 @@ export { readSdkError } from "./sdk-error.js";
 export type { SdkErrorParts } from "./sdk-error.js";
 export { readEvidence, readCapped, DEFAULT_BODY_CAP_BYTES } from "./evidence.js";
 export type { ResponseEvidence } from "./evidence.js";
+export {
+  signingWindow,
+  startMarginMs,
+  DEFAULT_START_MARGIN_MS,
+} from "./signing-window.js";
+export type { LocalWindow, ServerClockReading, SigningWindow } from "./signing-window.js";
 export { readUpTo, prependChunks } from "./replay-buffer.js";
 export type { BufferedPrefix } from "./replay-buffer.js";
 export { probeServerClock, PROBE_RETRY_AFTER_MS } from "./probe.js";
