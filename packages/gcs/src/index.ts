@@ -1,12 +1,12 @@
 export { withSkewRecovery } from "./with-skew-recovery.js";
-export type { StorageLike, GoogleAuthLike } from "./with-skew-recovery.js";
+export type { StorageLike } from "./with-skew-recovery.js";
 export { getSignedUrl, signingWindow } from "./signed-url.js";
 export type { SignableFile, SigningAuth, SigningWindow } from "./signed-url.js";
 export { diagnoseSignedUrlResponse } from "./signed-url-diagnosis.js";
 export type { DiagnoseSignedUrlOptions, SignedUrlResponse } from "./signed-url-diagnosis.js";
-export { diagnosisOf } from "./diagnosis-of.js";
+export { diagnosisOf } from "@skewguard/diagnosis";
 export type { GcsSkewOptions } from "./options.js";
-export { GCS_DEFAULTS, JWT_LIFETIME_SECONDS } from "./constants.js";
+export { JWT_LIFETIME_SECONDS } from "./constants.js";
 export {
   signV4Url,
   prepareV4SignedUrl,
