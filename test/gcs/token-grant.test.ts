@@ -145,7 +145,11 @@ describe("concurrency and failures that are not the clock", () => {
     expect(diagnosis?.summary).toMatch(/key/i);
     expect(rec.types()).not.toContain("request.resigned");
     expect(rec.types()).toContain("signature.diagnosed");
-    expectNothingSecret([...rec.events.map((e) => JSON.stringify(e)), ...rec.lines], []);
+    // The diagnosis on the error is redacted like the events: the refused JWT stays out.
+    expectNothingSecret(
+      [...rec.events.map((e) => JSON.stringify(e)), ...rec.lines, JSON.stringify(diagnosis)],
+      [],
+    );
   });
 
   it("a wrong key with a skewed clock: one corrective grant, then the key is named and nothing more is sent", async () => {
@@ -161,6 +165,7 @@ describe("concurrency and failures that are not the clock", () => {
     // The refusal names no time, but the JWT was stamped 20 minutes off: worth one resend.
     expect(server.counts).toEqual({ token: 2, json: 0, xml: 0 });
     expect(diagnosisOf(failure)?.cause).toBe("secret-key-mismatch");
+    expectNothingSecret([JSON.stringify(diagnosisOf(failure))], []);
     expect(rec.types().filter((t) => t === "request.resigned")).toHaveLength(1);
     expect(rec.types()).not.toContain("request.recovered");
 

@@ -1,5 +1,5 @@
-import type { SkewRecovery } from "@skewguard/diagnosis/adapter";
-import { hostOf, toHeaderMap } from "./headers.js";
+import { type SkewRecovery, toHeaderMap } from "@skewguard/diagnosis/adapter";
+import { endpointOf } from "./endpoints.js";
 
 type Callback = (error: unknown, ...results: unknown[]) => void;
 
@@ -34,7 +34,7 @@ export function sampleApiResponses(
 ): void {
   const original = storage.makeAuthenticatedRequest;
   const learn = (reqOpts: { uri?: unknown; url?: unknown }, sentAt: number, response: unknown) => {
-    const host = hostOf(reqOpts.uri ?? reqOpts.url);
+    const host = endpointOf(reqOpts.uri ?? reqOpts.url);
     const res = response as ResponseLike | undefined;
     // teeny-request's responses carry `statusCode`; a token grant's gaxios response, handed
     // over when authorisation failed, does not, and belongs to another endpoint.

@@ -1,5 +1,6 @@
 /**
- * Defaults and protocol constants of `@skewguard/gcs`, in one place.
+ * Protocol constants of `@skewguard/gcs`, in one place. The options' defaults are the core's
+ * (`RECOVERY_DEFAULTS` in `@skewguard/diagnosis`).
  */
 
 /** Where gtoken 7 (google-auth-library 9) posts every grant, whatever the key file says. */
@@ -14,6 +15,9 @@ export const JWT_LIFETIME_SECONDS = 3600;
 /** `grant_type` of a service-account token grant (RFC 7523). */
 export const JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
+/** Names the clock probe that precedes signing for an endpoint nothing is known of, in events. */
+export const PROBE_OPERATION = "probe";
+
 /** `action` of `file.getSignedUrl` to the HTTP method the URL allows. */
 export const ACTION_METHODS: Readonly<Record<string, string>> = {
   read: "GET",
@@ -22,7 +26,10 @@ export const ACTION_METHODS: Readonly<Record<string, string>> = {
   resumable: "POST",
 };
 
-/** The library's own error messages, kept word for word so callers' checks keep working. */
+/**
+ * The library's own error messages, kept word for word (and thrown as plain `Error`s, as the
+ * library throws them) so that callers' checks keep working with the drop-in.
+ */
 export const SIGNED_URL_MESSAGES = {
   expiresInvalid: "The expiration date provided was invalid.",
   expiresPast: "An expiration date cannot be in the past.",
@@ -32,13 +39,5 @@ export const SIGNED_URL_MESSAGES = {
   noClientEmail: "Cannot sign data without `client_email`.",
 } as const;
 
-export const GCS_DEFAULTS = {
-  /** See `GcsSkewOptions.probe`. */
-  probe: true,
-  /** See `GcsSkewOptions.probeTimeoutMs`. */
-  probeTimeoutMs: 5_000,
-  /** Error bodies are read up to this many characters; OAuth and XML errors are far smaller. */
-  errorBodyChars: 16 * 1024,
-  /** Signed URLs remembered for `diagnoseSignedUrlResponse`. */
-  rememberedSignedUrls: 256,
-} as const;
+/** Signed URLs remembered for `diagnoseSignedUrlResponse`; the oldest is forgotten first. */
+export const REMEMBERED_SIGNED_URLS = 256;

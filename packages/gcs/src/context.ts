@@ -1,40 +1,37 @@
 import { SkewRecovery } from "@skewguard/diagnosis/adapter";
-import { GCS_DEFAULTS } from "./constants.js";
 import type { GcsSkewOptions } from "./options.js";
 
-/** What one wrapped `Storage` (or one unwrapped caller of `getSignedUrl`) shares. */
-export interface GcsSkewContext {
-  recovery: SkewRecovery;
-  probe: boolean;
-  probeTimeoutMs: number;
+/** The engine of each wrapped `Storage`. */
+const engines = new WeakMap<object, SkewRecovery>();
+
+/**
+ * The engine for `options`: constructing it validates them (`SKEWGUARD_INVALID_OPTION`), so
+ * every entry point builds one, also when the options end up unused.
+ */
+export function createEngine(options: GcsSkewOptions): SkewRecovery {
+  return new SkewRecovery("gcs", options);
 }
 
-const contexts = new WeakMap<object, GcsSkewContext>();
-
-export function createContext(options: GcsSkewOptions): GcsSkewContext {
-  return {
-    recovery: new SkewRecovery("gcs", options),
-    probe: options.probe ?? GCS_DEFAULTS.probe,
-    probeTimeoutMs: options.probeTimeoutMs ?? GCS_DEFAULTS.probeTimeoutMs,
-  };
+export function engineOf(storage: object): SkewRecovery | undefined {
+  return engines.get(storage);
 }
 
-export function contextOf(storage: object): GcsSkewContext | undefined {
-  return contexts.get(storage);
+export function attachEngine(storage: object, recovery: SkewRecovery): void {
+  engines.set(storage, recovery);
 }
 
-export function attachContext(storage: object, context: GcsSkewContext): void {
-  contexts.set(storage, context);
-}
+/** Engines of clients `getSignedUrl` met without `withSkewRecovery`: kept apart, so wrapping later still hooks. */
+const signerEngines = new WeakMap<object, SkewRecovery>();
 
-/** Contexts of clients `getSignedUrl` met without `withSkewRecovery`: kept apart, so wrapping later still hooks. */
-const signerContexts = new WeakMap<object, GcsSkewContext>();
-
-/** The wrapped client's context, else one kept for this client's signed URLs alone. */
-export function signerContextOf(storage: object, options: GcsSkewOptions): GcsSkewContext {
-  const existing = contexts.get(storage) ?? signerContexts.get(storage);
+/**
+ * The wrapped client's engine, else one kept for this client's signed URLs alone. `options`
+ * are validated whether or not they are used (they apply only to a client not wrapped).
+ */
+export function signerEngineOf(storage: object, options: GcsSkewOptions | undefined): SkewRecovery {
+  const given = options === undefined ? undefined : createEngine(options);
+  const existing = engines.get(storage) ?? signerEngines.get(storage);
   if (existing) return existing;
-  const context = createContext(options);
-  signerContexts.set(storage, context);
-  return context;
+  const recovery = given ?? createEngine({});
+  signerEngines.set(storage, recovery);
+  return recovery;
 }

@@ -1,6 +1,6 @@
+import { type SkewRecovery, toHeaderMap } from "@skewguard/diagnosis/adapter";
 import { JWT_BEARER_GRANT_TYPE } from "./constants.js";
-import type { GrantState } from "./grant-state.js";
-import { hostOf, toHeaderMap } from "./headers.js";
+import { endpointOf, type GrantEndpoints, learnTokenHost } from "./endpoints.js";
 
 interface Interceptor<T> {
   resolved?: (value: T) => T | Promise<T>;
@@ -29,13 +29,16 @@ interface GaxiosLike {
  * Reads the server's clock from every response the auth client's gaxios instance receives:
  * token grants, and API calls made through `authClient.request` (resumable uploads). Send
  * times are kept by request config, which gaxios hands back on the response and the error.
- * Refused grants are left to the grant hook, which learns from them with the decision.
+ * Refused grants are left to the engine, which learns from them as it decides the resend.
  * Returns false when the transporter exposes no gaxios interceptors.
  */
-export function sampleGaxiosResponses(transporter: unknown, state: GrantState): boolean {
+export function sampleGaxiosResponses(
+  transporter: unknown,
+  recovery: SkewRecovery,
+  endpoints: GrantEndpoints,
+): boolean {
   const gaxios = gaxiosOf(transporter);
   if (!gaxios) return false;
-  const { recovery } = state;
   const sentAt = new WeakMap<object, number>();
 
   const learn = (
@@ -43,11 +46,11 @@ export function sampleGaxiosResponses(transporter: unknown, state: GrantState): 
     config: GaxiosConfigLike | undefined,
   ) => {
     const started = config ? sentAt.get(config) : undefined;
-    const host = hostOf(config?.url);
+    const host = endpointOf(config?.url);
     if (!response || started === undefined || host === undefined) return;
     const status = typeof response.status === "number" ? response.status : 0;
     const grant = isTokenGrant(config);
-    if (grant) state.tokenHost = host;
+    if (grant) learnTokenHost(endpoints, config?.url);
     if (grant && status >= 400) return;
     recovery.sample({
       provider: "gcs",

@@ -1,6 +1,7 @@
 import { createSign } from "node:crypto";
-import type { GcsSkewContext } from "./context.js";
-import { serverOffsetMs } from "./probe.js";
+import type { SigningTarget, SkewRecovery } from "@skewguard/diagnosis/adapter";
+import { PROBE_OPERATION } from "./constants.js";
+import { endpointOf } from "./endpoints.js";
 
 /** google-auth-library's `JWTAccess`: makes the self-signed JWT sent to the API as the token. */
 interface JwtAccessLike {
@@ -28,15 +29,17 @@ const RESTAMP_ABOVE_MS = 1_000;
  */
 export function hookSelfSignedJwts(
   client: object,
-  context: GcsSkewContext,
+  recovery: SkewRecovery,
   apiEndpoint: string,
 ): void {
   const holder = client as SelfSigningClient;
+  const host = endpointOf(apiEndpoint);
+  if (host === undefined) return;
+  const target = { url: apiEndpoint, host, operation: PROBE_OPERATION };
   let access: JwtAccessLike | undefined;
   const adopt = (value: JwtAccessLike | undefined) => {
     access = value;
-    if (typeof value?.getRequestHeaders === "function")
-      wrapAccess(value, holder, context, apiEndpoint);
+    if (typeof value?.getRequestHeaders === "function") wrapAccess(value, holder, recovery, target);
   };
   adopt(holder.access);
   Object.defineProperty(client, "access", {
@@ -50,8 +53,8 @@ export function hookSelfSignedJwts(
 function wrapAccess(
   access: JwtAccessLike,
   client: SelfSigningClient,
-  context: GcsSkewContext,
-  apiEndpoint: string,
+  recovery: SkewRecovery,
+  target: SigningTarget,
 ): void {
   const original = access.getRequestHeaders.bind(access);
   let last: { from: string; offsetMs: number; to: string } | undefined;
@@ -59,11 +62,11 @@ function wrapAccess(
     const headers = await original(...args);
     const token = bearerOf(headers);
     if (typeof client.key !== "string" || token === undefined) return headers;
-    const offsetMs = await serverOffsetMs(context, apiEndpoint);
+    const offsetMs = await recovery.serverOffsetMs(target);
     if (Math.abs(offsetMs) < RESTAMP_ABOVE_MS) return headers;
     // `JWTAccess` caches its token for most of an hour: so does this, per token and offset.
     if (last?.from !== token || Math.abs(last.offsetMs - offsetMs) >= RESTAMP_ABOVE_MS) {
-      const serverNow = context.recovery.clock.now() + offsetMs;
+      const serverNow = recovery.clock.now() + offsetMs;
       const to = restamp(token, client.key, serverNow);
       if (to === undefined) return headers;
       last = { from: token, offsetMs, to };

@@ -1,8 +1,6 @@
-import { parseAmzDate } from "@skewguard/diagnosis/adapter";
 import type { Diagnosis, Observation, SignedFacts } from "@skewguard/diagnosis";
-import { GCS_DEFAULTS } from "./constants.js";
-import { signerContextOf } from "./context.js";
-import { hostOf, toHeaderMap } from "./headers.js";
+import { endpointKey, parseAmzDate, toHeaderMap } from "@skewguard/diagnosis/adapter";
+import { createEngine, signerEngineOf } from "./context.js";
 import type { GcsSkewOptions } from "./options.js";
 import { recallSignedUrl } from "./signed-url-registry.js";
 
@@ -12,7 +10,10 @@ export type SignedUrlResponse =
   | { status: number; headers?: unknown; body?: string | undefined };
 
 export interface DiagnoseSignedUrlOptions extends GcsSkewOptions {
-  /** The `Storage` the URL was signed for: its learned offset and event sinks are used. */
+  /**
+   * The `Storage` the URL was signed for: its learned offset and event sinks are used (the
+   * other options then apply only if it was not wrapped).
+   */
   storage?: object;
 }
 
@@ -23,6 +24,17 @@ export interface DiagnoseSignedUrlOptions extends GcsSkewOptions {
  * `X-Goog-Date`/`X-Goog-Expires` give the signed times; for a URL this process signed, the
  * canonical request and string-to-sign are compared with the server's. Emits
  * `signature.diagnosed`.
+ *
+ * @throws `SkewguardError` `SKEWGUARD_INVALID_OPTION` for an invalid option.
+ *
+ * @example
+ * ```ts
+ * const response = await fetch(url);
+ * if (!response.ok) {
+ *   const diagnosis = await diagnoseSignedUrlResponse(url, response, { storage });
+ *   console.error(diagnosis.cause, diagnosis.summary, diagnosis.fixes);
+ * }
+ * ```
  */
 export async function diagnoseSignedUrlResponse(
   url: string,
@@ -30,12 +42,12 @@ export async function diagnoseSignedUrlResponse(
   options: DiagnoseSignedUrlOptions = {},
 ): Promise<Diagnosis> {
   const { storage, ...rest } = options;
-  const context = signerContextOf(storage ?? diagnosisHolder, rest);
-  const now = context.recovery.clock.now();
+  const recovery = storage === undefined ? createEngine(rest) : signerEngineOf(storage, rest);
+  const now = recovery.clock.now();
   const body = await bodyOf(response);
   const obs: Observation = {
     provider: "gcs",
-    host: hostOf(url) ?? "unknown",
+    host: endpointKey(url) ?? "unknown",
     operation: "signed-url",
     sentAt: now,
     receivedAt: now,
@@ -45,23 +57,21 @@ export async function diagnoseSignedUrlResponse(
     signed: signedFactsOf(url),
     presigned: true,
   };
-  return context.recovery.diagnose(obs);
+  return recovery.diagnose(obs);
 }
 
-/** Callers that name no `Storage` share one context. */
-const diagnosisHolder = {};
-
+/** The refusal's body as received: the core reads it up to its cap. */
 async function bodyOf(response: SignedUrlResponse): Promise<string | undefined> {
-  let text: string | undefined;
   if (typeof Response !== "undefined" && response instanceof Response) {
-    text = response.bodyUsed ? undefined : await response.text().catch(() => undefined);
-  } else {
-    text = (response as { body?: string }).body;
+    return response.bodyUsed ? undefined : await response.text().catch(() => undefined);
   }
-  return text === undefined ? undefined : text.slice(0, GCS_DEFAULTS.errorBodyChars);
+  return (response as { body?: string }).body;
 }
 
-/** What the URL says was signed; never its signature. */
+/**
+ * What the URL says was signed; never its signature. (To be replaced by the core's
+ * `signedFactsOfUrl` when it lands; the remembered canonical request stays GCS's own.)
+ */
 export function signedFactsOf(url: string): SignedFacts {
   const facts: SignedFacts = {};
   let params: URLSearchParams;
@@ -72,7 +82,8 @@ export function signedFactsOf(url: string): SignedFacts {
   }
   const algorithm = params.get("X-Goog-Algorithm");
   if (algorithm) facts.algorithm = algorithm;
-  const signedAt = parseGoogDate(params.get("X-Goog-Date"));
+  // `20261123T103000Z`: the same compact form as SigV4's `X-Amz-Date`.
+  const signedAt = parseAmzDate(params.get("X-Goog-Date") ?? undefined);
   if (signedAt !== undefined) facts.signedAtMs = signedAt;
   const expires = Number(params.get("X-Goog-Expires") ?? Number.NaN);
   if (Number.isInteger(expires)) {
@@ -92,9 +103,4 @@ export function signedFactsOf(url: string): SignedFacts {
     facts.offsetMs = remembered.offsetMs;
   }
   return facts;
-}
-
-/** `20261123T103000Z` → ms since the epoch (the same compact form as SigV4's). */
-function parseGoogDate(text: string | null): number | undefined {
-  return text === null ? undefined : parseAmzDate(text);
 }

@@ -1,4 +1,4 @@
-import { GCS_DEFAULTS } from "./constants.js";
+import { REMEMBERED_SIGNED_URLS } from "./constants.js";
 
 /** What this process signed for one URL: what a server's refusal is compared with. */
 export interface RememberedSignedUrl {
@@ -25,7 +25,7 @@ export function rememberSignedUrl(
     offsetMs,
   });
   for (const oldest of remembered.keys()) {
-    if (remembered.size <= GCS_DEFAULTS.rememberedSignedUrls) break;
+    if (remembered.size <= REMEMBERED_SIGNED_URLS) break;
     remembered.delete(oldest);
   }
 }

@@ -1,4 +1,5 @@
 import type { GetSignedUrlConfig } from "@google-cloud/storage";
+import { SkewguardError } from "@skewguard/diagnosis";
 import { ACTION_METHODS, DEFAULT_API_ENDPOINT } from "./constants.js";
 import type { V4HeaderValue, V4Target } from "./v4-signer.js";
 
@@ -31,7 +32,10 @@ export function signedUrlRequest(
 ): SignedUrlRequest {
   const method = ACTION_METHODS[config.action];
   if (method === undefined) {
-    throw new TypeError(`unknown signed URL action: ${String(config.action)}`);
+    throw new SkewguardError(
+      "SKEWGUARD_INVALID_OPTION",
+      `action must be "read", "write", "delete" or "resumable", got ${String(config.action)}`,
+    );
   }
   const apiEndpoint = file.storage.apiEndpoint ?? DEFAULT_API_ENDPOINT;
   const universe = file.storage.universeDomain ?? "googleapis.com";

@@ -1,8 +1,9 @@
 import type { GetSignedUrlConfig } from "@google-cloud/storage";
-import { SIGNED_URL_MESSAGES } from "./constants.js";
-import { signerContextOf } from "./context.js";
+import { SkewguardError } from "@skewguard/diagnosis";
+import { PROBE_OPERATION, SIGNED_URL_MESSAGES } from "./constants.js";
+import { signerEngineOf } from "./context.js";
+import { endpointOf } from "./endpoints.js";
 import type { GcsSkewOptions } from "./options.js";
-import { serverOffsetMs } from "./probe.js";
 import { rememberSignedUrl } from "./signed-url-registry.js";
 import { type SignedUrlFile, signedUrlRequest } from "./signed-url-request.js";
 import { signV4Url, V4_MAX_EXPIRES_SECONDS } from "./v4-signer.js";
@@ -20,26 +21,47 @@ export interface SignableFile extends SignedUrlFile {
 }
 
 /**
- * `file.getSignedUrl(config)` on the server's clock. Takes the same config and returns the
- * same `[url]`. The times given (`expires`, `accessibleAt`) are read on the local clock, as
- * they were computed, and signed on the endpoint's: a URL asked to live ten minutes lives ten
- * minutes by the server's clock, also when that expiry is already past on the local clock.
- * The offset is the one learned from the client's responses; with nothing learned yet, one
- * `HEAD` to the endpoint reads it (see `GcsSkewOptions.probe`).
+ * `file.getSignedUrl(config)` on the server's clock: a drop-in that takes the same config and
+ * returns the same `[url]`. The times given (`expires`, `accessibleAt`) are read on the local
+ * clock, as they were computed, and signed on the endpoint's: a URL asked to live ten minutes
+ * lives ten minutes by the server's clock, also when that expiry is already past on the local
+ * clock. The offset is the one learned from the client's responses; with nothing learned yet,
+ * one `HEAD` to the endpoint reads it (options `probe`, `probeTimeoutMs`).
  *
- * V4 only: `version: "v2"` URLs are handed to `file.getSignedUrl` unchanged.
- * `options` apply when `file.storage` was not passed to `withSkewRecovery`.
+ * V4 only: `version: "v2"` URLs are handed to `file.getSignedUrl` unchanged. Times that are
+ * wrong on the local clock throw the library's own errors, word for word (plain `Error`s).
+ *
+ * @param options apply only when `file.storage` was not passed to `withSkewRecovery` (a wrapped
+ *   client's options are used otherwise); validated either way. Defaults are the core's
+ *   `RECOVERY_DEFAULTS`: `probe` true, `probeTimeoutMs` 3000.
+ * @throws `SkewguardError` `SKEWGUARD_INVALID_OPTION` for an invalid option or `action`,
+ *   `SKEWGUARD_UNSUPPORTED_CLIENT` for something that is not a `File`.
+ *
+ * @example
+ * ```ts
+ * const storage = withSkewRecovery(new Storage({ keyFilename }));
+ * const [url] = await getSignedUrl(storage.bucket("my-bucket").file("a.txt"), {
+ *   version: "v4",
+ *   action: "read",
+ *   expires: Date.now() + 10 * 60_000, // lives 10 minutes by the server's clock
+ * });
+ * ```
  */
 export async function getSignedUrl(
   file: SignableFile,
   config: GetSignedUrlConfig,
-  options: GcsSkewOptions = {},
+  options?: GcsSkewOptions,
 ): Promise<[string]> {
+  assertSignableFile(file);
+  const recovery = signerEngineOf(file.storage, options);
   if (config.version === "v2") return file.getSignedUrl(config);
-  const context = signerContextOf(file.storage, options);
-  const window = signingWindow(config, context.recovery.clock.now());
+  const window = signingWindow(config, recovery.clock.now());
   const request = signedUrlRequest(file, config);
-  const offsetMs = await serverOffsetMs(context, request.verifier);
+  const host = endpointOf(request.verifier);
+  const offsetMs =
+    host === undefined
+      ? 0
+      : await recovery.serverOffsetMs({ url: request.verifier, host, operation: PROBE_OPERATION });
   const auth = file.storage.authClient;
   const { client_email: clientEmail } = await auth.getCredentials();
   if (!clientEmail) throw new Error(SIGNED_URL_MESSAGES.noClientEmail);
@@ -86,4 +108,17 @@ function dateMs(value: string | number | Date, invalid: string): number {
   const ms = new Date(value).valueOf();
   if (Number.isNaN(ms)) throw new Error(invalid);
   return ms;
+}
+
+function assertSignableFile(file: unknown): asserts file is SignableFile {
+  const candidate = file as Partial<SignableFile> | null;
+  if (
+    typeof candidate?.getSignedUrl !== "function" ||
+    typeof candidate.storage?.authClient?.sign !== "function"
+  ) {
+    throw new SkewguardError(
+      "SKEWGUARD_UNSUPPORTED_CLIENT",
+      "getSignedUrl expects a File from @google-cloud/storage 7 or 8",
+    );
+  }
 }

@@ -1,8 +1,7 @@
-import { OffsetStore, type SkewguardEvent } from "@skewguard/diagnosis";
+import { diagnosisOf, OffsetStore, type SkewguardEvent } from "@skewguard/diagnosis";
 import { SkewRecovery } from "@skewguard/diagnosis/adapter";
 import { describe, expect, it } from "vitest";
-import { diagnosisOf } from "./diagnosis-of.js";
-import { createGrantState } from "./grant-state.js";
+import { grantEndpoints } from "./endpoints.js";
 import { hookTokenGrants } from "./token-grant.js";
 
 const LOCAL_NOW = Date.parse("2026-11-23T10:00:00.250Z");
@@ -62,7 +61,7 @@ function setup(skewMs: number, refuse?: string, shape?: GTokenShape) {
     onEvent: (e) => events.push(e),
   });
   const { client, grants } = fakeJwt(skewMs, refuse, shape);
-  hookTokenGrants(client, createGrantState(recovery, "https://storage.example.test"));
+  hookTokenGrants(client, recovery, grantEndpoints("https://storage.example.test"));
   return { client, grants, events, recovery };
 }
 
@@ -76,11 +75,47 @@ describe("hookTokenGrants", () => {
     expect(grants[1]!.iat * 1000 - (LOCAL_NOW - 20 * 60_000)).toBeGreaterThanOrEqual(-1000);
     expect(grants[1]!.iat * 1000 - (LOCAL_NOW - 20 * 60_000)).toBeLessThanOrEqual(1000);
     expect(grants[1]!.exp - grants[1]!.iat).toBe(3600);
-    expect(recovery.offsets.get("oauth2.example.test")).toBeDefined();
+    // Learned under the host the refusal came from, and stamped with exactly that offset.
+    const learned = recovery.offsets.get("oauth2.example.test");
+    expect(learned).toBeDefined();
+    expect(grants[0]!.iat).toBe(Math.floor(LOCAL_NOW / 1000));
+    expect(grants[1]!.iat).toBe(Math.floor((LOCAL_NOW + (learned?.offsetMs ?? 0)) / 1000));
     expect(events.map((e) => e.type)).toEqual(
       expect.arrayContaining(["request.resigned", "request.recovered"]),
     );
+    expect(events.find((e) => e.type === "request.recovered")).toMatchObject({
+      host: "oauth2.example.test",
+      operation: "token.grant",
+      attempts: 2,
+    });
     expect(JSON.stringify(events)).not.toMatch(/eyJ|ya29|secret/);
+  });
+
+  it("a grant made outside the hook is stamped on the learned clock", async () => {
+    const { client, recovery } = setup(-20 * 60_000);
+    await client.refreshTokenNoCache();
+    const learned = recovery.offsets.get("oauth2.example.test")?.offsetMs ?? 0;
+    // What gtoken does at a grant of its own (`gtoken.getToken()` called directly).
+    const gtoken = client.createGToken();
+    const claims = { iat: 0, exp: 0, ...gtoken.additionalClaims };
+    expect(claims.iat).toBe(Math.floor((LOCAL_NOW + learned) / 1000));
+    expect(claims.exp - claims.iat).toBe(3600);
+  });
+
+  it("concurrent grants each carry their own attempt's offset", async () => {
+    const { client, grants, recovery } = setup(-20 * 60_000);
+    await client.refreshTokenNoCache(); // learns the offset: 2 grants
+    const learned = recovery.offsets.get("oauth2.example.test")?.offsetMs ?? 0;
+    const results = await Promise.all([
+      client.refreshTokenNoCache(),
+      client.refreshTokenNoCache(),
+      client.refreshTokenNoCache(),
+    ]);
+    expect(results).toHaveLength(3);
+    expect(grants).toHaveLength(5);
+    for (const grant of grants.slice(2)) {
+      expect(grant.iat).toBe(Math.floor((LOCAL_NOW + learned) / 1000));
+    }
   });
 
   it("stamps google-auth-library 10+'s inlined gtoken through its tokenOptions", async () => {
@@ -103,7 +138,10 @@ describe("hookTokenGrants", () => {
     const failure = await client.refreshTokenNoCache().catch((e: unknown) => e);
     expect(grants).toHaveLength(1);
     expect((failure as Error).message).toBe("invalid_grant: Invalid JWT Signature.");
-    expect(diagnosisOf(failure)?.cause).toBe("secret-key-mismatch");
+    const diagnosis = diagnosisOf(failure);
+    expect(diagnosis?.cause).toBe("secret-key-mismatch");
+    // Redacted like an event: the refused request's JWT and any token stay out of it.
+    expect(JSON.stringify(diagnosis)).not.toMatch(/eyJ|ya29|Bearer/);
     expect(events.map((e) => e.type)).not.toContain("request.resigned");
   });
 
@@ -113,7 +151,7 @@ describe("hookTokenGrants", () => {
     client.refreshTokenNoCache = async () => {
       throw broken;
     };
-    hookTokenGrants(client, createGrantState(setup(0).recovery, undefined));
+    hookTokenGrants(client, setup(0).recovery, grantEndpoints(undefined));
     await expect(client.refreshTokenNoCache()).rejects.toBe(broken);
   });
 });

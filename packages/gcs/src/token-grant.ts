@@ -1,14 +1,12 @@
-import type { Observation } from "@skewguard/diagnosis";
-import type { Decision } from "@skewguard/diagnosis/adapter";
-import { GCS_DEFAULTS } from "./constants.js";
-import { attachDiagnosis } from "./diagnosis-of.js";
-import { type GrantState, stampGrant } from "./grant-state.js";
-import { bodyText, hostOf, toHeaderMap } from "./headers.js";
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { SignedFacts } from "@skewguard/diagnosis";
+import type { AttemptReport, RecoveryRequest, SkewRecovery } from "@skewguard/diagnosis/adapter";
+import { type GrantEndpoints, learnTokenHost } from "./endpoints.js";
 import { timedClaims } from "./jwt-claims.js";
 
 /**
- * The parts of google-auth-library's `JWT` that skewguard hooks (v9; checked at runtime, so
- * another shape is left alone rather than broken).
+ * The parts of google-auth-library's `JWT` that skewguard hooks (9, 10 and 11; checked at
+ * runtime, so another shape is left alone rather than broken).
  */
 export interface JwtClientLike {
   additionalClaims?: Record<string, unknown>;
@@ -29,7 +27,14 @@ type Refresh = JwtClientLike["refreshTokenNoCache"];
 
 interface GaxiosErrorLike {
   config?: { url?: unknown };
-  response?: { status?: unknown; headers?: unknown; data?: unknown };
+  response?: { status?: unknown };
+}
+
+/** One attempt of a grant: the offset its plan signs at, and the time its JWT was stamped with. */
+interface GrantAttempt {
+  readonly offsetMs: number;
+  /** Server-clock ms written into `iat` (before truncation to the second). */
+  signedAtMs?: number;
 }
 
 export function isJwtClient(client: unknown): client is JwtClientLike {
@@ -41,108 +46,81 @@ export function isJwtClient(client: unknown): client is JwtClientLike {
 }
 
 /**
- * Grants on the learned clock: every gtoken the client creates gets `iat`/`exp` getters, and
- * a grant refused for its times is learned from and granted again at once, once. Hooked at
- * `refreshTokenNoCache`, below the client's own de-duplication of concurrent refreshes, so
- * fifty first requests still cost one grant (two when the first is refused).
+ * Grants on the server's clock. `refreshTokenNoCache` becomes one request the engine runs: each
+ * attempt is stamped at the offset of its plan (the engine's choice: what is known first, the
+ * corrected clock for the one corrective resend). Every gtoken the client creates gets
+ * `iat`/`exp` getters that read the offset of the attempt they are merged in (scoped to it by
+ * `AsyncLocalStorage`, so concurrent grants cannot see each other's); a grant made outside the
+ * hook (`gtoken.getToken()` called directly) is stamped on the learned clock. Hooked below the
+ * client's own de-duplication of concurrent refreshes, so fifty first requests still cost one
+ * grant (two when the first is refused).
  */
-export function hookTokenGrants(client: JwtClientLike, state: GrantState): void {
+export function hookTokenGrants(
+  client: JwtClientLike,
+  recovery: SkewRecovery,
+  endpoints: GrantEndpoints,
+): void {
+  const attempts = new AsyncLocalStorage<GrantAttempt>();
+  const issuedAt = (): number => {
+    const attempt = attempts.getStore();
+    const offsetMs =
+      attempt?.offsetMs ?? recovery.signingOffsetMs(endpoints.tokenHost, endpoints.aliases);
+    const signedAtMs = recovery.clock.now() + offsetMs;
+    if (attempt) attempt.signedAtMs = signedAtMs;
+    return Math.floor(signedAtMs / 1000);
+  };
+
   const createGToken = client.createGToken.bind(client);
   client.createGToken = () => {
     const gtoken = createGToken();
-    const claims = timedClaims(client.additionalClaims, () => stampGrant(state));
+    const claims = timedClaims(client.additionalClaims, issuedAt);
     gtoken.additionalClaims = claims;
     if (typeof gtoken.tokenOptions === "object" && gtoken.tokenOptions !== null) {
       gtoken.tokenOptions.additionalClaims = claims;
     }
     return gtoken;
   };
+
   const refresh: Refresh = client.refreshTokenNoCache.bind(client);
-  client.refreshTokenNoCache = (refreshToken) => grantWithRecovery(refresh, refreshToken, state);
-}
-
-async function grantWithRecovery(
-  refresh: Refresh,
-  refreshToken: string | null | undefined,
-  state: GrantState,
-): Promise<unknown> {
-  const firstSentAt = state.recovery.clock.now();
-  try {
-    return await refresh(refreshToken);
-  } catch (error) {
-    const obs = grantObservation(error, firstSentAt, state, false);
-    if (!obs) throw error;
-    const result = state.recovery.observe(obs, { replayable: true, resendAllowed: true });
-    if (result.decision.action !== "resend") throw attachDiagnosis(error, result.diagnosis);
-    return regrant(refresh, refreshToken, state, result.decision, obs);
-  }
-}
-
-/** The one corrective grant, stamped with the offset the decision chose. */
-async function regrant(
-  refresh: Refresh,
-  refreshToken: string | null | undefined,
-  state: GrantState,
-  decision: Decision,
-  failed: Observation,
-): Promise<unknown> {
-  const { recovery } = state;
-  state.forcedOffsetMs = decision.offsetMs ?? recovery.offsetMs(failed.host);
-  const sentAt = recovery.clock.now();
-  try {
-    const tokens = await refresh(refreshToken);
-    const { body: _body, ...rest } = failed;
-    recovery.recovered(
-      { ...rest, sentAt, receivedAt: recovery.clock.now(), status: 200, headers: {}, resent: true },
-      2,
-      failed.sentAt,
-    );
-    return tokens;
-  } catch (again) {
-    const obs = grantObservation(again, sentAt, state, true);
-    if (!obs) throw again;
-    const result = recovery.observe(obs, { replayable: true, resendAllowed: true });
-    throw attachDiagnosis(again, result.diagnosis);
-  } finally {
-    delete state.forcedOffsetMs;
-  }
+  const request: RecoveryRequest = {
+    // Read at each use: the first refusal may show the grant went elsewhere (see GrantEndpoints).
+    get host() {
+      return endpoints.tokenHost;
+    },
+    aliases: endpoints.aliases,
+    operation: "token.grant",
+    tokenGrant: true,
+  };
+  client.refreshTokenNoCache = (refreshToken) =>
+    recovery.run(request, (plan) => {
+      const attempt: GrantAttempt = { offsetMs: plan.offsetMs };
+      return attempts.run(attempt, () => grantOnce(refresh, refreshToken, attempt, endpoints));
+    });
 }
 
 /**
- * A refused grant as the core sees it. Only the response travels: the request's form holds
- * the signed JWT, which must never reach an event.
+ * One grant, reported to the engine. Only the response travels: the request's form holds the
+ * signed JWT, which must never reach an event or a diagnosis.
  */
-function grantObservation(
-  error: unknown,
-  sentAt: number,
-  state: GrantState,
-  resent: boolean,
-): Observation | undefined {
-  const { config, response } = (error ?? {}) as GaxiosErrorLike;
-  if (typeof response?.status !== "number") return undefined;
-  const host = hostOf(config?.url) ?? state.tokenHost;
-  state.tokenHost = host;
-  const stamp = state.lastStamp;
-  const body = bodyText(response.data, GCS_DEFAULTS.errorBodyChars);
-  return {
-    provider: "gcs",
-    host,
-    operation: "token.grant",
-    sentAt,
-    receivedAt: state.recovery.clock.now(),
-    status: response.status,
-    headers: toHeaderMap(response.headers),
-    ...(body === undefined ? {} : { body }),
-    ...(stamp
-      ? {
-          signed: {
-            signedAtMs: stamp.localMs + stamp.offsetMs,
-            offsetMs: stamp.offsetMs,
-            algorithm: "RS256",
-          },
-        }
-      : {}),
-    tokenGrant: true,
-    resent,
-  };
+async function grantOnce(
+  refresh: Refresh,
+  refreshToken: string | null | undefined,
+  attempt: GrantAttempt,
+  endpoints: GrantEndpoints,
+): Promise<AttemptReport<unknown>> {
+  try {
+    // A success is sampled by the gaxios interceptors, which see its headers and timing.
+    return { value: await refresh(refreshToken), status: 200 };
+  } catch (error) {
+    const { config, response } = (error ?? {}) as GaxiosErrorLike;
+    // No response (an unreadable key, a timeout): nothing about the clock; rethrown untouched.
+    if (typeof response?.status !== "number") return { error };
+    learnTokenHost(endpoints, config?.url);
+    const signed: SignedFacts = {
+      ...(attempt.signedAtMs === undefined ? {} : { signedAtMs: attempt.signedAtMs }),
+      offsetMs: attempt.offsetMs,
+      algorithm: "RS256",
+    };
+    return { error, status: response.status, response: () => ({ error, signed }) };
+  }
 }

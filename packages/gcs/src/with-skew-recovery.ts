@@ -1,8 +1,9 @@
 import { SkewguardError } from "@skewguard/diagnosis";
+import type { SkewRecovery } from "@skewguard/diagnosis/adapter";
 import { type MakeAuthenticatedRequest, sampleApiResponses } from "./api-sampling.js";
-import { attachContext, contextOf, createContext, type GcsSkewContext } from "./context.js";
+import { attachEngine, createEngine, engineOf } from "./context.js";
+import { grantEndpoints } from "./endpoints.js";
 import { sampleGaxiosResponses } from "./gaxios-sampling.js";
-import { createGrantState } from "./grant-state.js";
 import type { GcsSkewOptions } from "./options.js";
 import { hookSelfSignedJwts } from "./self-signed-jwt.js";
 import { hookTokenGrants, isJwtClient } from "./token-grant.js";
@@ -16,7 +17,7 @@ export interface StorageLike {
 }
 
 /** google-auth-library's `GoogleAuth`, which `Storage` always holds (wrapping a given client). */
-export interface GoogleAuthLike {
+interface GoogleAuthLike {
   getClient(): Promise<unknown>;
   cachedCredential?: unknown;
 }
@@ -24,38 +25,58 @@ export interface GoogleAuthLike {
 /**
  * Makes a `Storage` heal from clock skew: its service-account token grants are stamped on the
  * server's clock (and granted once more at once, on the corrected clock, when the token
- * endpoint refuses the JWT's times), and the responses it receives teach the offset that
- * `getSignedUrl` signs with. Returns the same `Storage`; wrapping twice changes nothing.
+ * endpoint refuses the JWT's times), self-signed JWTs are re-stamped on the storage
+ * endpoint's clock, and the responses it receives teach the offset that `getSignedUrl` signs
+ * with. A refused grant's error carries a diagnosis: `diagnosisOf(error)`.
  *
- * The auth client is created lazily by the library, so it is hooked when it first appears.
+ * Returns the same `Storage`; wrapping twice changes nothing. The auth client is created
+ * lazily by the library, so it is hooked when it first appears.
+ *
+ * @param options all optional, defaults in the core's `RECOVERY_DEFAULTS`; validated at once.
+ * @throws `SkewguardError` `SKEWGUARD_INVALID_OPTION` for an invalid option,
+ *   `SKEWGUARD_UNSUPPORTED_CLIENT` for something that is not a `Storage`.
+ *
+ * @example
+ * ```ts
+ * import { Storage } from "@google-cloud/storage";
+ * import { diagnosisOf, withSkewRecovery } from "@skewguard/gcs";
+ *
+ * const storage = withSkewRecovery(new Storage({ keyFilename }), {
+ *   onEvent: (event) => console.warn(event.type, event),
+ * });
+ * try {
+ *   await storage.bucket("my-bucket").file("a.txt").save("hello");
+ * } catch (error) {
+ *   console.error(diagnosisOf(error)?.summary);
+ *   throw error;
+ * }
+ * ```
  */
 export function withSkewRecovery<S extends StorageLike>(
   storage: S,
   options: GcsSkewOptions = {},
 ): S {
-  if (contextOf(storage)) return storage;
+  // Built first: it validates the options, also for a Storage wrapped already.
+  const recovery = createEngine(options);
+  if (engineOf(storage)) return storage;
   assertStorage(storage);
-  const context = createContext(options);
-  hookAuthClient(storage, context);
-  sampleApiResponses(
-    storage as { makeAuthenticatedRequest: MakeAuthenticatedRequest },
-    context.recovery,
-  );
-  attachContext(storage, context);
+  hookAuthClient(storage, recovery);
+  sampleApiResponses(storage as { makeAuthenticatedRequest: MakeAuthenticatedRequest }, recovery);
+  attachEngine(storage, recovery);
   return storage;
 }
 
-function hookAuthClient(storage: StorageLike, context: GcsSkewContext): void {
+function hookAuthClient(storage: StorageLike, recovery: SkewRecovery): void {
   const auth = storage.authClient;
   const hooked = new WeakSet<object>();
   const hook = (client: unknown): void => {
     if (typeof client !== "object" || client === null || hooked.has(client)) return;
     hooked.add(client);
-    const state = createGrantState(context.recovery, storage.apiEndpoint);
-    sampleGaxiosResponses((client as { transporter?: unknown }).transporter, state);
+    const endpoints = grantEndpoints(storage.apiEndpoint);
+    sampleGaxiosResponses((client as { transporter?: unknown }).transporter, recovery, endpoints);
     if (!isJwtClient(client)) return;
-    hookTokenGrants(client, state);
-    hookSelfSignedJwts(client, context, storage.apiEndpoint);
+    hookTokenGrants(client, recovery, endpoints);
+    hookSelfSignedJwts(client, recovery, storage.apiEndpoint);
   };
   if (auth.cachedCredential) hook(auth.cachedCredential);
   const getClient = auth.getClient.bind(auth);
