@@ -8,8 +8,12 @@ import type { SignedFacts } from "./types.js";
 
 /** What an adapter knows about a request before it is sent. */
 export interface RecoveryRequest {
-  /** The endpoint, `host[:port]` (see `endpointKey`): the key of the offset store. */
-  host: string;
+  /**
+   * The endpoint, `host[:port]` (see `endpointKey`): the key of the offset store. Read afresh
+   * at each use, so an adapter whose requests turn out to go elsewhere (a token endpoint behind
+   * a proxy) may define it as a getter.
+   */
+  readonly host: string;
   /**
    * Endpoints whose clock stands in for `host`'s while `host` has none (GCS: the storage API
    * for the token endpoint; Google's front ends share one clock).

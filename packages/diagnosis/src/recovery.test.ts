@@ -290,6 +290,24 @@ describe("SkewRecovery.run", () => {
     expect(t.reads()).toBe(2);
   });
 
+  it("reads the host afresh at each use: a failure can show where requests really go", async () => {
+    const t = setup();
+    let host = "assumed.example";
+    const request = {
+      get host() {
+        return host;
+      },
+    };
+    const result = await t.recovery.run(request, async (plan) => {
+      host = "real.example:8443"; // the adapter learnt it from the response
+      return t.send(plan);
+    });
+    expect(result).toBe("stored");
+    expect(t.events.every((e) => e.host === "real.example:8443")).toBe(true);
+    expect(t.recovery.knows("real.example:8443")).toBe(true);
+    expect(t.recovery.knows("assumed.example")).toBe(false);
+  });
+
   it("signs with an alias's clock until the host has its own", async () => {
     const t = setup();
     await t.run({ host: "api.example" });

@@ -1,5 +1,10 @@
-import type { Diagnosis, Observation, SignedFacts } from "@skewguard/diagnosis";
-import { endpointKey, parseAmzDate, toHeaderMap } from "@skewguard/diagnosis/adapter";
+import {
+  type Diagnosis,
+  type Observation,
+  type SignedFacts,
+  signedFactsOfUrl,
+} from "@skewguard/diagnosis";
+import { endpointKey, toHeaderMap } from "@skewguard/diagnosis/adapter";
 import { createEngine, signerEngineOf } from "./context.js";
 import type { GcsSkewOptions } from "./options.js";
 import { recallSignedUrl } from "./signed-url-registry.js";
@@ -69,33 +74,12 @@ async function bodyOf(response: SignedUrlResponse): Promise<string | undefined> 
 }
 
 /**
- * What the URL says was signed; never its signature. (To be replaced by the core's
- * `signedFactsOfUrl` when it lands; the remembered canonical request stays GCS's own.)
+ * What the URL says was signed (the core reads it; never its signature), and for a URL this
+ * process signed, the canonical request and string-to-sign it remembers: they cannot be
+ * rebuilt from the URL (the signed headers' values are not in it).
  */
-export function signedFactsOf(url: string): SignedFacts {
-  const facts: SignedFacts = {};
-  let params: URLSearchParams;
-  try {
-    params = new URL(url).searchParams;
-  } catch {
-    return facts;
-  }
-  const algorithm = params.get("X-Goog-Algorithm");
-  if (algorithm) facts.algorithm = algorithm;
-  // `20261123T103000Z`: the same compact form as SigV4's `X-Amz-Date`.
-  const signedAt = parseAmzDate(params.get("X-Goog-Date") ?? undefined);
-  if (signedAt !== undefined) facts.signedAtMs = signedAt;
-  const expires = Number(params.get("X-Goog-Expires") ?? Number.NaN);
-  if (Number.isInteger(expires)) {
-    facts.expiresSeconds = expires;
-    if (signedAt !== undefined) facts.expiresAtMs = signedAt + expires * 1000;
-  }
-  const credential = params.get("X-Goog-Credential");
-  const slash = credential?.indexOf("/") ?? -1;
-  if (credential && slash > 0) {
-    facts.accessKeyId = credential.slice(0, slash);
-    facts.credentialScope = credential.slice(slash + 1);
-  }
+function signedFactsOf(url: string): SignedFacts {
+  const facts: SignedFacts = { ...signedFactsOfUrl(url)?.signed };
   const remembered = recallSignedUrl(url);
   if (remembered) {
     facts.canonicalRequest = remembered.canonicalRequest;
