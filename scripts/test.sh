@@ -5,8 +5,10 @@ cd "$(dirname "$0")/.."
 PNPM="npx -y pnpm@10"
 $PNPM install --frozen-lockfile
 $PNPM exec biome check .
+$PNPM run lint:types
 $PNPM exec tsc -p tsconfig.json
 $PNPM -r --filter "./packages/*" run build
+node scripts/api-report.mjs
 node scripts/check-packages.mjs
 node scripts/check-install.mjs
 $PNPM exec vitest run
