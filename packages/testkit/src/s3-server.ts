@@ -17,6 +17,7 @@ import {
   badDigest,
   contentMd5Mismatch,
   contentSha256Mismatch,
+  entityTooLarge,
   errorXml,
   incompleteBody,
   invalidDigest,
@@ -37,6 +38,7 @@ import {
   requestedOperation,
   runOperation,
 } from "./s3-operations.js";
+import { isPostObjectRequest, postObject } from "./s3-post-object.js";
 import { type DateHeaderMode, createServerClock, dateHeaders, httpDate } from "./server-clock.js";
 import { type RawHeader, parseQuery, percentDecode, sha256Hex } from "./sigv4.js";
 
@@ -131,6 +133,12 @@ export interface S3TestServerOptions {
    * @default 5_242_880
    */
   minPartBytes?: number;
+  /**
+   * The largest browser-style POST body read (fields and file); larger ones get
+   * `EntityTooLarge` without being stored.
+   * @default 64 MiB
+   */
+  maxPostBodyBytes?: number;
 }
 
 /**
@@ -166,7 +174,7 @@ export interface S3RequestLogEntry {
   sdkAttempt?: number;
   /** The `x-amz-content-sha256` the client sent (shows which payload mode it chose). */
   contentSha256?: string;
-  /** The signing time the request claimed (`X-Amz-Date`, header or query), as sent. */
+  /** The signing time the request claimed (`X-Amz-Date`, header, query or POST form), as sent. */
   signedAt?: string;
   /** `partNumber` of an UploadPart or UploadPartCopy, whether it was accepted or refused. */
   partNumber?: number;
@@ -237,6 +245,30 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+/** Reads at most `cap` bytes; a longer body is drained, not kept. */
+function readBodyCapped(
+  req: IncomingMessage,
+  cap: number,
+): Promise<{ overflow: false; data: Buffer } | { overflow: true; received: number }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    req.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      if (received <= cap) chunks.push(chunk);
+      else chunks.length = 0;
+    });
+    req.on("end", () =>
+      resolve(
+        received > cap
+          ? { overflow: true, received }
+          : { overflow: false, data: Buffer.concat(chunks) },
+      ),
+    );
     req.on("error", reject);
   });
 }
@@ -324,6 +356,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     strictBuckets: options.strictBuckets ?? false,
     minPartBytes: options.minPartBytes ?? S3_MIN_PART_BYTES,
   };
+  const maxPostBodyBytes = options.maxPostBodyBytes ?? 64 * 1024 * 1024;
   const clockSteps: Array<ClockStep & { seen: number }> = [];
   let dateMode: DateHeaderMode = options.dateHeader ?? "normal";
   const ageSeconds = options.ageSeconds ?? 100;
@@ -468,6 +501,39 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     }
     if (fault?.kind === "always-skewed") {
       await refuse(runawaySkewError(fault, signedAt, clock.now()));
+      return;
+    }
+    const contentType = headerValues(headers, "content-type")[0];
+    if (isPostObjectRequest(method, target.bucket, target.key, rawQuery, contentType)) {
+      // A browser upload authenticates with the signed policy in its form, not the request.
+      if (expectContinue) res.writeContinue();
+      const body = await readBodyCapped(req, maxPostBodyBytes);
+      if (body.overflow) {
+        const error = entityTooLarge(body.received, maxPostBodyBytes);
+        send(
+          req,
+          res,
+          { operation: "PostObject", status: error.status, headers: [], error },
+          entry,
+        );
+        return;
+      }
+      const outcome = postObject(
+        {
+          bucket: target.bucket as string,
+          body: body.data,
+          contentType,
+          host: headerValues(headers, "host")[0] ?? `127.0.0.1:${port}`,
+          nowMs: clock.now(),
+        },
+        store,
+        { ...auth, deniedPrefixes: operationOptions.deniedPrefixes },
+      );
+      send(req, res, outcome.result, {
+        ...entry,
+        ...(outcome.key === undefined ? {} : { key: outcome.key }),
+        ...(outcome.signedAt === undefined ? {} : { signedAt: outcome.signedAt }),
+      });
       return;
     }
     const authResult = authenticateRequest(
