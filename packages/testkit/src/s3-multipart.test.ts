@@ -221,7 +221,7 @@ describe("multipart commands", () => {
     expect(gone.name).toBe("NoSuchUpload");
   });
 
-  it("compute a FULL_OBJECT CRC32C over the whole object", async () => {
+  it("compute a FULL_OBJECT CRC32C over the whole object, checking the one the client states", async () => {
     const { s3 } = await setup({ minPartBytes: 1 });
     const { UploadId } = await s3.send(
       new CreateMultipartUploadCommand({
@@ -246,15 +246,23 @@ describe("multipart commands", () => {
       );
       parts.push({ PartNumber: i + 1, ETag: part.ETag, ChecksumCRC32C: part.ChecksumCRC32C });
     }
-    const done = await s3.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: "b",
-        Key: "k",
-        UploadId,
-        MultipartUpload: { Parts: parts },
-      }),
-    );
-    expect(done.ChecksumCRC32C).toBe(checksumBase64("crc32c", Buffer.concat(data)));
+    const whole = checksumBase64("crc32c", Buffer.concat(data));
+    const complete = (ChecksumCRC32C: string) =>
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: "b",
+          Key: "k",
+          UploadId,
+          MultipartUpload: { Parts: parts },
+          ChecksumType: "FULL_OBJECT",
+          ChecksumCRC32C,
+        }),
+      );
+    // The stated checksum is the object's, not the XML body's.
+    const wrong = await failure(complete("AAAAAA=="));
+    expect([wrong.name, status(wrong)]).toEqual(["BadDigest", 400]);
+    const done = await complete(whole);
+    expect(done.ChecksumCRC32C).toBe(whole);
     expect(done.ChecksumType).toBe("FULL_OBJECT");
   });
 });
