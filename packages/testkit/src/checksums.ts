@@ -31,9 +31,10 @@ function castagnoliTable(): Uint32Array {
   return table;
 }
 
-export function crc32c(data: Buffer): number {
+/** CRC32C (Castagnoli); `previous`, the CRC of the bytes before `data`, continues it. */
+export function crc32c(data: Buffer, previous = 0): number {
   const table = castagnoliTable();
-  let crc = 0xffffffff;
+  let crc = (previous ^ 0xffffffff) >>> 0;
   for (const byte of data) crc = (table[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
@@ -89,4 +90,16 @@ export function findChecksumMismatch(
     if (actual !== value.trim()) return { algorithm, expected: value.trim(), actual };
   }
   return undefined;
+}
+
+/** A `Content-MD5` header against the bytes: "invalid" (not base64 of 16 bytes) or the mismatch. */
+export function contentMd5Problem(
+  value: string,
+  data: Buffer,
+): { kind: "invalid" } | { kind: "mismatch"; calculated: string } | undefined {
+  const trimmed = value.trim();
+  const decoded = Buffer.from(trimmed, "base64");
+  if (decoded.length !== 16 || decoded.toString("base64") !== trimmed) return { kind: "invalid" };
+  const calculated = createHash("md5").update(data).digest("base64");
+  return calculated === trimmed ? undefined : { kind: "mismatch", calculated };
 }

@@ -1,5 +1,11 @@
 export { DEFAULT_CREDENTIALS, startS3TestServer } from "./s3-server.js";
-export type { S3RequestLogEntry, S3TestServer, S3TestServerOptions } from "./s3-server.js";
+export type {
+  ClockStep,
+  S3RequestLogEntry,
+  S3TestServer,
+  S3TestServerOptions,
+} from "./s3-server.js";
+export { S3_MIN_PART_BYTES } from "./s3-multipart.js";
 export { S3_HUGE_ERROR_BODY_BYTES } from "./s3-faults.js";
 export type { S3Fault } from "./s3-faults.js";
 export type { SkewErrorStyle } from "./s3-auth.js";

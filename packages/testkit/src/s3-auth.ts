@@ -117,7 +117,11 @@ function requestDate(headers: readonly RawHeader[]): { sent: string; ms: number 
   return Number.isNaN(ms) ? undefined : { sent: date, ms };
 }
 
-function scopeProblem(credential: ParsedCredential, options: AuthOptions): string | undefined {
+/** Why a credential scope does not fit this server (region, service, terminator), if it does not. */
+export function scopeProblem(
+  credential: ParsedCredential,
+  options: AuthOptions,
+): string | undefined {
   // GCS's XML API accepts any region name (`auto`, `us`...) in an HMAC credential scope.
   if (options.flavor === "s3" && credential.region !== options.region) {
     return `the region '${credential.region}' is wrong; expecting '${options.region}'`;

@@ -287,8 +287,23 @@ export function invalidRequest(message: string): S3ErrorResponse {
   return { status: 400, code: "InvalidRequest", message };
 }
 
-export function invalidArgument(message: string): S3ErrorResponse {
-  return { status: 400, code: "InvalidArgument", message };
+export function invalidArgument(
+  message: string,
+  argument?: { name: string; value: string },
+): S3ErrorResponse {
+  return {
+    status: 400,
+    code: "InvalidArgument",
+    message,
+    ...(argument === undefined
+      ? {}
+      : {
+          fields: [
+            ["ArgumentName", argument.name],
+            ["ArgumentValue", argument.value],
+          ] as Array<[string, string]>,
+        }),
+  };
 }
 
 export function contentSha256Mismatch(clientHash: string, serverHash: string): S3ErrorResponse {
@@ -337,5 +352,148 @@ export function bucketNotEmpty(bucket: string): S3ErrorResponse {
     code: "BucketNotEmpty",
     message: "The bucket you tried to delete is not empty",
     fields: [["BucketName", bucket]],
+  };
+}
+
+// Multipart uploads. Messages as S3 writes them (its API reference and captured responses);
+// the double space in InvalidPart's message is S3's own.
+
+export function noSuchUpload(uploadId: string): S3ErrorResponse {
+  return {
+    status: 404,
+    code: "NoSuchUpload",
+    message:
+      "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+    fields: [["UploadId", uploadId]],
+  };
+}
+
+export function invalidPart(uploadId: string, partNumber: number, etag: string): S3ErrorResponse {
+  return {
+    status: 400,
+    code: "InvalidPart",
+    message:
+      "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+    fields: [
+      ["UploadId", uploadId],
+      ["PartNumber", String(partNumber)],
+      ["ETag", etag],
+    ],
+  };
+}
+
+export function invalidPartOrder(uploadId: string): S3ErrorResponse {
+  return {
+    status: 400,
+    code: "InvalidPartOrder",
+    message: "The list of parts was not in ascending order. Parts must be ordered by part number.",
+    fields: [["UploadId", uploadId]],
+  };
+}
+
+/** A part below the minimum size (multipart), or a POST file below `content-length-range`. */
+export function entityTooSmall(
+  proposedSize: number,
+  minSize: number,
+  part?: { partNumber: number; etag: string },
+): S3ErrorResponse {
+  const fields: Array<[string, string]> = [
+    ["ProposedSize", String(proposedSize)],
+    ["MinSizeAllowed", String(minSize)],
+  ];
+  if (part) fields.push(["PartNumber", String(part.partNumber)], ["ETag", part.etag]);
+  return {
+    status: 400,
+    code: "EntityTooSmall",
+    message: "Your proposed upload is smaller than the minimum allowed size",
+    fields,
+  };
+}
+
+export function entityTooLarge(proposedSize: number, maxSize: number): S3ErrorResponse {
+  return {
+    status: 400,
+    code: "EntityTooLarge",
+    message: "Your proposed upload exceeds the maximum allowed size",
+    fields: [
+      ["ProposedSize", String(proposedSize)],
+      ["MaxSizeAllowed", String(maxSize)],
+    ],
+  };
+}
+
+export function malformedXml(): S3ErrorResponse {
+  return {
+    status: 400,
+    code: "MalformedXML",
+    message:
+      "The XML you provided was not well-formed or did not validate against our published schema",
+  };
+}
+
+// Browser-based POST uploads (a policy signed with SigV4).
+
+/** A policy that does not allow the request: 403 AccessDenied "Invalid according to Policy: ...". */
+export function policyDenied(reason: string): S3ErrorResponse {
+  return { status: 403, code: "AccessDenied", message: `Invalid according to Policy: ${reason}` };
+}
+
+export function invalidPolicyDocument(reason: string): S3ErrorResponse {
+  return { status: 400, code: "InvalidPolicyDocument", message: `Invalid Policy: ${reason}` };
+}
+
+export function maxPostPreDataLengthExceeded(): S3ErrorResponse {
+  return {
+    status: 400,
+    code: "MaxPostPreDataLengthExceededError",
+    message: "Your POST request fields preceding the upload file were too large.",
+  };
+}
+
+export function malformedPostRequest(): S3ErrorResponse {
+  return {
+    status: 400,
+    code: "MalformedPOSTRequest",
+    message: "The body of your POST request is not well-formed multipart/form-data.",
+  };
+}
+
+/** A POST policy's signature: what S3 signs is the base64 policy itself, its string to sign. */
+export function postSignatureDoesNotMatch(
+  accessKeyId: string,
+  policy: string,
+  signatureProvided: string,
+): S3ErrorResponse {
+  return {
+    status: 403,
+    code: "SignatureDoesNotMatch",
+    message: S3_SIGNATURE_MESSAGE,
+    fields: [
+      ["AWSAccessKeyId", accessKeyId],
+      ["StringToSign", policy],
+      ["SignatureProvided", signatureProvided],
+      ["StringToSignBytes", spacedHexBytes(policy)],
+    ],
+  };
+}
+
+export function invalidDigest(contentMd5: string): S3ErrorResponse {
+  return {
+    status: 400,
+    code: "InvalidDigest",
+    message: "The Content-MD5 you specified was invalid.",
+    fields: [["Content-MD5", contentMd5]],
+  };
+}
+
+export function contentMd5Mismatch(expected: string, calculated: string): S3ErrorResponse {
+  return {
+    status: 400,
+    code: "BadDigest",
+    message: "The Content-MD5 you specified did not match what we received.",
+    fields: [
+      ["ExpectedDigest", expected],
+      ["CalculatedDigest", calculated],
+    ],
   };
 }

@@ -11,6 +11,12 @@ import {
   notImplemented,
   xmlDocument,
 } from "./s3-errors.js";
+import {
+  type MultipartUpload,
+  isMultipartRequest,
+  multipartOperationName,
+  runMultipartOperation,
+} from "./s3-multipart.js";
 import { httpDate } from "./server-clock.js";
 import type { RawHeader } from "./sigv4.js";
 
@@ -18,7 +24,8 @@ import type { RawHeader } from "./sigv4.js";
  * The S3 operations the test server implements, path-style only (`/bucket/key`, what clients
  * configured with `forcePathStyle: true` send): ListBuckets, CreateBucket, HeadBucket,
  * DeleteBucket, ListObjectsV2, PutObject, GetObject (with a simple `Range`), HeadObject,
- * DeleteObject. Anything else answers 501 NotImplemented.
+ * DeleteObject, and the multipart uploads of `s3-multipart.ts`. Anything else answers 501
+ * NotImplemented.
  */
 
 export interface ObjectMeta {
@@ -35,11 +42,19 @@ export interface ObjectStore {
   objects: Map<string, Buffer>;
   meta: Map<string, ObjectMeta>;
   buckets: Map<string, number>;
+  /** Multipart uploads in progress, by upload id. */
+  uploads: Map<string, MultipartUpload>;
   startedAt: number;
 }
 
 export function createObjectStore(nowMs: number): ObjectStore {
-  return { objects: new Map(), meta: new Map(), buckets: new Map(), startedAt: nowMs };
+  return {
+    objects: new Map(),
+    meta: new Map(),
+    buckets: new Map(),
+    uploads: new Map(),
+    startedAt: nowMs,
+  };
 }
 
 export interface OperationRequest {
@@ -60,6 +75,8 @@ export interface OperationOptions {
   flavor: ServerFlavor;
   deniedPrefixes: readonly string[];
   strictBuckets: boolean;
+  /** Every multipart part but the last must be at least this large at completion. */
+  minPartBytes: number;
 }
 
 export interface OperationResult {
@@ -153,7 +170,7 @@ export function parseRange(
 }
 
 function permission(method: string): string {
-  if (method === "PUT") return "storage.objects.create";
+  if (method === "PUT" || method === "POST") return "storage.objects.create";
   if (method === "DELETE") return "storage.objects.delete";
   return "storage.objects.get";
 }
@@ -406,26 +423,32 @@ function objectOperation(
 ): OperationResult {
   const bucket = request.bucket as string;
   const key = request.key as string;
-  const operation =
-    { PUT: "PutObject", GET: "GetObject", HEAD: "HeadObject", DELETE: "DeleteObject" }[
-      request.method
-    ] ?? "Object";
+  const multipart = isMultipartRequest(request);
+  const operation = multipart
+    ? multipartOperationName(request)
+    : ({ PUT: "PutObject", GET: "GetObject", HEAD: "HeadObject", DELETE: "DeleteObject" }[
+        request.method
+      ] ?? "Object");
   if (options.deniedPrefixes.some((prefix) => key.startsWith(prefix))) {
     return failure(
       operation,
       accessDenied(options.flavor, request.accessKeyId, permission(request.method)),
     );
   }
-  // Subresources (multipart uploads, tagging, ACLs...) are out of scope.
+  // Other subresources (tagging, ACLs...) and CopyObject are out of scope.
   const subresources = [...request.query.keys()].filter(
     (name) => name !== "x-id" && !/^(x-amz-|response-)/i.test(name),
   );
-  if (subresources.length > 0 || header(request.headers, "x-amz-copy-source") !== undefined) {
+  if (
+    !multipart &&
+    (subresources.length > 0 || header(request.headers, "x-amz-copy-source") !== undefined)
+  ) {
     return failure(operation, notImplemented());
   }
   if (options.strictBuckets && !bucketExists(store, bucket)) {
     return failure(operation, noSuchBucket(options.flavor, bucket));
   }
+  if (multipart) return runMultipartOperation(request, store, options);
   switch (request.method) {
     case "PUT":
       return putObject(request, store, options);
@@ -437,6 +460,39 @@ function objectOperation(
     default:
       return failure(operation, methodNotAllowed());
   }
+}
+
+/**
+ * The operation a request asks for, named as the log names it once it runs: known before it
+ * is authenticated.
+ */
+export function requestedOperation(request: {
+  method: string;
+  bucket: string | undefined;
+  key: string | undefined;
+  query: ReadonlyMap<string, string>;
+  headers: readonly RawHeader[];
+}): string {
+  const { method } = request;
+  if (request.bucket === undefined) return method === "GET" ? "ListBuckets" : "Service";
+  if (request.key === undefined || request.key === "") {
+    const names: Record<string, string> = {
+      PUT: "CreateBucket",
+      HEAD: "HeadBucket",
+      DELETE: "DeleteBucket",
+      GET: "ListObjectsV2",
+      POST: "PostObject",
+    };
+    return names[method] ?? "Bucket";
+  }
+  if (isMultipartRequest(request)) return multipartOperationName(request);
+  const names: Record<string, string> = {
+    PUT: "PutObject",
+    GET: "GetObject",
+    HEAD: "HeadObject",
+    DELETE: "DeleteObject",
+  };
+  return names[method] ?? "Object";
 }
 
 export function runOperation(

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { decodeAwsChunked } from "./aws-chunked.js";
-import { checksumAlgorithmOf, findChecksumMismatch } from "./checksums.js";
+import { checksumAlgorithmOf, contentMd5Problem, findChecksumMismatch } from "./checksums.js";
 import {
   type AuthOptions,
   type PayloadExpectation,
@@ -15,9 +15,12 @@ import {
   type ServerFlavor,
   accessDenied,
   badDigest,
+  contentMd5Mismatch,
   contentSha256Mismatch,
+  entityTooLarge,
   errorXml,
   incompleteBody,
+  invalidDigest,
   signatureDoesNotMatch,
 } from "./s3-errors.js";
 import {
@@ -28,7 +31,14 @@ import {
   runawaySkewError,
   takeFault,
 } from "./s3-faults.js";
-import { type OperationResult, createObjectStore, runOperation } from "./s3-operations.js";
+import { S3_MIN_PART_BYTES } from "./s3-multipart.js";
+import {
+  type OperationResult,
+  createObjectStore,
+  requestedOperation,
+  runOperation,
+} from "./s3-operations.js";
+import { isPostObjectRequest, postObject } from "./s3-post-object.js";
 import { type DateHeaderMode, createServerClock, dateHeaders, httpDate } from "./server-clock.js";
 import { type RawHeader, parseQuery, percentDecode, sha256Hex } from "./sigv4.js";
 
@@ -117,6 +127,33 @@ export interface S3TestServerOptions {
    * @default none
    */
   fault?: S3Fault;
+  /**
+   * CompleteMultipartUpload refuses parts smaller than this (all but the last) with
+   * `EntityTooSmall`, as S3 does at 5 MiB. Lower it for quick tests of raw multipart commands.
+   * @default 5_242_880
+   */
+  minPartBytes?: number;
+  /**
+   * The largest browser-style POST body read (fields and file); larger ones get
+   * `EntityTooLarge` without being stored.
+   * @default 64 MiB
+   */
+  maxPostBodyBytes?: number;
+}
+
+/**
+ * Move the server clock by `byMs` once `count` requests of `operation` have been answered with
+ * success (`when: "answered"`), or when the `count`-th of them arrives, before it is judged
+ * (`when: "arrival"`; refused ones and retries count too).
+ */
+export interface ClockStep {
+  /** An operation name, e.g. `UploadPart` (as logged for accepted requests). */
+  operation: string;
+  /** How many answers (or arrivals) of that operation trigger the step; at least 1. */
+  count: number;
+  byMs: number;
+  /** @default "answered" */
+  when?: "answered" | "arrival";
 }
 
 export interface S3RequestLogEntry {
@@ -137,8 +174,10 @@ export interface S3RequestLogEntry {
   sdkAttempt?: number;
   /** The `x-amz-content-sha256` the client sent (shows which payload mode it chose). */
   contentSha256?: string;
-  /** The signing time the request claimed (`X-Amz-Date`, header or query), as sent. */
+  /** The signing time the request claimed (`X-Amz-Date`, header, query or POST form), as sent. */
   signedAt?: string;
+  /** `partNumber` of an UploadPart or UploadPartCopy, whether it was accepted or refused. */
+  partNumber?: number;
 }
 
 export interface S3TestServer {
@@ -154,7 +193,19 @@ export interface S3TestServer {
   readonly objects: Map<string, Buffer>;
   /** The server's current time in milliseconds. */
   now(): number;
+  /** Server clock minus the real one, as it is now (steps included). */
+  readonly clockOffsetMs: number;
   setClockOffset(ms: number): void;
+  /** Moves the server clock by `byMs` now (a positive step puts it ahead): an NTP step. */
+  stepClock(byMs: number): void;
+  /**
+   * Moves the server clock by `byMs` once, in the middle of a run (a multipart upload): right
+   * after the `count`-th successful answer of `step.operation`, or, with `when: "arrival"`, as
+   * the `count`-th request of it arrives, before it is judged (so requests already in flight
+   * meet the new clock). Counted from this call; several steps may be pending;
+   * `resetCounts()` cancels them.
+   */
+  stepClockAfter(step: ClockStep): void;
   setDateHeader(mode: DateHeaderMode): void;
   setErrorStyle(style: SkewErrorStyle): void;
   /** Misbehave on the next `times` requests (every one when absent); `undefined` stops. */
@@ -196,6 +247,47 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
+}
+
+/** Reads at most `cap` bytes; a longer body is drained, not kept. */
+function readBodyCapped(
+  req: IncomingMessage,
+  cap: number,
+): Promise<{ overflow: false; data: Buffer } | { overflow: true; received: number }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    req.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      if (received <= cap) chunks.push(chunk);
+      else chunks.length = 0;
+    });
+    req.on("end", () =>
+      resolve(
+        received > cap
+          ? { overflow: true, received }
+          : { overflow: false, data: Buffer.concat(chunks) },
+      ),
+    );
+    req.on("error", reject);
+  });
+}
+
+/** `Content-MD5` and `x-amz-checksum-*` (headers or trailers) against the bytes received. */
+function bodyDigestError(
+  headers: readonly RawHeader[],
+  checksums: readonly RawHeader[],
+  data: Buffer,
+): S3ErrorResponse | undefined {
+  const contentMd5 = headerValues(headers, "content-md5")[0];
+  if (contentMd5 !== undefined) {
+    const problem = contentMd5Problem(contentMd5, data);
+    if (problem?.kind === "invalid") return invalidDigest(contentMd5);
+    if (problem?.kind === "mismatch")
+      return contentMd5Mismatch(contentMd5.trim(), problem.calculated);
+  }
+  const mismatch = findChecksumMismatch(checksums, data);
+  return mismatch ? badDigest(mismatch.algorithm) : undefined;
 }
 
 function sdkAttempt(headers: readonly RawHeader[]): number | undefined {
@@ -262,7 +354,10 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     flavor,
     deniedPrefixes: options.deniedPrefixes ?? ["denied/"],
     strictBuckets: options.strictBuckets ?? false,
+    minPartBytes: options.minPartBytes ?? S3_MIN_PART_BYTES,
   };
+  const maxPostBodyBytes = options.maxPostBodyBytes ?? 64 * 1024 * 1024;
+  const clockSteps: Array<ClockStep & { seen: number }> = [];
   let dateMode: DateHeaderMode = options.dateHeader ?? "normal";
   const ageSeconds = options.ageSeconds ?? 100;
   const minimalErrors = options.errorBody === "minimal";
@@ -273,6 +368,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
   const log: S3RequestLogEntry[] = [];
   let attempts = 0;
   let inFlight = 0;
+  let port = 0;
 
   function send(
     req: IncomingMessage,
@@ -335,6 +431,17 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
       at: Date.now(),
       operation: result.operation,
     });
+    if (result.status < 300) runClockSteps(result.operation, "answered");
+  }
+
+  function runClockSteps(operation: string, moment: "answered" | "arrival"): void {
+    for (let i = 0; i < clockSteps.length; i++) {
+      const step = clockSteps[i] as ClockStep & { seen: number };
+      if ((step.when ?? "answered") !== moment || step.operation !== operation) continue;
+      if (++step.seen < step.count) continue;
+      clock.setOffset(clock.offsetMs + step.byMs);
+      clockSteps.splice(i--, 1);
+    }
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, expectContinue: boolean) {
@@ -351,6 +458,16 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
       headerValues(headers, "x-amz-date")[0] ?? /[?&]X-Amz-Date=([^&]*)/.exec(url)?.[1];
     const fault = takeFault(pendingFault);
     if (fault) faults.set(req, fault);
+    const query = new Map(parseQuery(rawQuery));
+    const partNumber = /^\d+$/.test(query.get("partNumber") ?? "")
+      ? Number(query.get("partNumber"))
+      : undefined;
+    if (clockSteps.length > 0) {
+      runClockSteps(
+        requestedOperation({ method, bucket: target.bucket, key: target.key, query, headers }),
+        "arrival",
+      );
+    }
     const entry: Omit<S3RequestLogEntry, "status" | "at"> = {
       method,
       path: rawPath,
@@ -360,6 +477,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
       ...(attempt === undefined ? {} : { sdkAttempt: attempt }),
       ...(contentSha256 === undefined ? {} : { contentSha256 }),
       ...(signedAt === undefined ? {} : { signedAt }),
+      ...(partNumber === undefined ? {} : { partNumber }),
     };
     const refuse = async (error: S3ErrorResponse) => {
       if (expectContinue) {
@@ -383,6 +501,39 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     }
     if (fault?.kind === "always-skewed") {
       await refuse(runawaySkewError(fault, signedAt, clock.now()));
+      return;
+    }
+    const contentType = headerValues(headers, "content-type")[0];
+    if (isPostObjectRequest(method, target.bucket, target.key, rawQuery, contentType)) {
+      // A browser upload authenticates with the signed policy in its form, not the request.
+      if (expectContinue) res.writeContinue();
+      const body = await readBodyCapped(req, maxPostBodyBytes);
+      if (body.overflow) {
+        const error = entityTooLarge(body.received, maxPostBodyBytes);
+        send(
+          req,
+          res,
+          { operation: "PostObject", status: error.status, headers: [], error },
+          entry,
+        );
+        return;
+      }
+      const outcome = postObject(
+        {
+          bucket: target.bucket as string,
+          body: body.data,
+          contentType,
+          host: headerValues(headers, "host")[0] ?? `127.0.0.1:${port}`,
+          nowMs: clock.now(),
+        },
+        store,
+        { ...auth, deniedPrefixes: operationOptions.deniedPrefixes },
+      );
+      send(req, res, outcome.result, {
+        ...entry,
+        ...(outcome.key === undefined ? {} : { key: outcome.key }),
+        ...(outcome.signedAt === undefined ? {} : { signedAt: outcome.signedAt }),
+      });
       return;
     }
     const authResult = authenticateRequest(
@@ -419,10 +570,17 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     const checksums = [...headers, ...payload.trailers].filter(([name]) =>
       checksumAlgorithmOf(name),
     );
-    const mismatch = findChecksumMismatch(checksums, payload.data);
-    if (mismatch) {
-      const error = badDigest(mismatch.algorithm);
-      send(req, res, { operation: "Checksum", status: error.status, headers: [], error }, entry);
+    // CompleteMultipartUpload's checksum headers describe the object, not its XML body
+    // (Content-MD5 still does).
+    const describesBody = !(method === "POST" && query.has("uploadId"));
+    const digestError = bodyDigestError(headers, describesBody ? checksums : [], payload.data);
+    if (digestError) {
+      send(
+        req,
+        res,
+        { operation: "Checksum", status: digestError.status, headers: [], error: digestError },
+        entry,
+      );
       return;
     }
     const result = runOperation(
@@ -430,7 +588,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
         method,
         bucket: target.bucket,
         key: target.key,
-        query: new Map(parseQuery(rawQuery)),
+        query,
         headers,
         body: payload.data,
         checksums: checksums.map(([name, value]) => [name.toLowerCase(), value]),
@@ -515,7 +673,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
   });
   if (!options.keepProcessAlive) server.unref();
   armIdle();
-  const { port } = server.address() as AddressInfo;
+  ({ port } = server.address() as AddressInfo);
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -537,7 +695,14 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     log,
     objects: store.objects,
     now: () => clock.now(),
+    get clockOffsetMs() {
+      return clock.offsetMs;
+    },
     setClockOffset: (ms) => clock.setOffset(ms),
+    stepClock: (byMs) => clock.setOffset(clock.offsetMs + byMs),
+    stepClockAfter: (step) => {
+      clockSteps.push({ ...step, seen: 0 });
+    },
     setDateHeader: (mode) => {
       dateMode = mode;
     },
@@ -550,6 +715,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     resetCounts() {
       attempts = 0;
       log.length = 0;
+      clockSteps.length = 0;
     },
     close,
     closed,
