@@ -17,6 +17,7 @@ import {
 } from "./azure-errors.js";
 import { type AzureProxyFaults, RESET_DELAY_MS, faultyErrorBody } from "./azure-proxy-faults.js";
 import { serviceStringToSign } from "./azure-string-to-sign.js";
+import { type IdleTimer, startIdleTimer } from "./idle-timer.js";
 import { type ServerClock, createServerClock, dateHeaders } from "./server-clock.js";
 
 /**
@@ -46,7 +47,8 @@ export interface AzureSkewProxyOptions {
    */
   accountName?: string;
   /**
-   * The proxy stops by itself after this long without a request; 0 never.
+   * The proxy stops by itself once no request has been in flight for this long; `0` never
+   * (the same for every testkit server).
    * @default 60_000
    */
   idleTimeoutMs?: number;
@@ -221,13 +223,18 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
     respond(req, res, status, headers, response, false);
   };
 
+  let idle: IdleTimer | undefined;
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     attempts++;
-    armIdle();
+    // In flight until the exchange ends, however it ends (answered, reset, or given up on).
+    const done = idle?.enter();
+    if (done) res.once("close", done);
     if (faults.clockStepPerRequestMs)
       clock.setOffset(clock.offsetMs + faults.clockStepPerRequestMs);
     if (faults.stall) {
-      // Held until the client gives up or the proxy closes; counted, never answered.
+      // Held until the client gives up or the proxy closes; counted, never answered. As in
+      // the S3 server, a held request does not keep the proxy from idling out.
+      done?.();
       record(req, 0, undefined, true, "stall");
       return;
     }
@@ -241,22 +248,14 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
   server.unref();
   const { port } = server.address() as AddressInfo;
 
-  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
-  let idleTimer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
   let resolveClosed: () => void = () => {};
   const closed = new Promise<void>((resolve) => {
     resolveClosed = resolve;
   });
-  function armIdle(): void {
-    if (idleTimer) clearTimeout(idleTimer);
-    if (idleTimeoutMs <= 0 || closing) return;
-    idleTimer = setTimeout(() => void close(), idleTimeoutMs);
-    idleTimer.unref();
-  }
   function close(): Promise<void> {
     if (closing) return closing;
-    if (idleTimer) clearTimeout(idleTimer);
+    idle?.stop();
     closing = new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -264,7 +263,7 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
     }).then(resolveClosed);
     return closing;
   }
-  armIdle();
+  idle = startIdleTimer(options.idleTimeoutMs ?? 60_000, () => void close());
 
   return {
     origin: `http://127.0.0.1:${port}`,

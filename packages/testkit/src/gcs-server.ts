@@ -16,6 +16,7 @@ import {
   objectResource,
 } from "./gcs-object-store.js";
 import { type GcsTestAccount, publicKeysOf, testServiceAccount } from "./gcs-service-account.js";
+import { startIdleTimer } from "./idle-timer.js";
 import {
   checkJwtGrant,
   checkSelfSignedJwt,
@@ -43,7 +44,8 @@ export interface GcsTestServerOptions {
    */
   serviceAccounts?: readonly GcsTestAccount[];
   /**
-   * The server stops after this long without a request (the timer never holds the process).
+   * The server stops once no request has been in flight for this long; `0` never (the same
+   * for every testkit server). The timer never holds the process.
    * @default 60_000
    */
   idleTimeoutMs?: number;
@@ -174,7 +176,7 @@ export async function startGcsTestServer(
 
   let closing: Promise<void> | undefined;
   const server: Server = createServer((req, res) => {
-    idle.refresh();
+    const done = idle.enter();
     const endpoint = endpointOf(req.url ?? "/");
     counts[endpoint]++;
     const fault = context.faults[endpoint];
@@ -183,18 +185,17 @@ export async function startGcsTestServer(
       // Every answer tells the client what time the server thinks it is (unless faulted).
       .then((reply) => writeReply(req, res, reply, context.now(), fault))
       .catch(() => res.destroy())
-      .finally(() => idle.refresh());
+      .finally(done);
   });
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
-      clearTimeout(idle);
+      idle.stop();
       server.close(() => resolve());
       server.closeAllConnections();
     });
     return closing;
   };
-  const idle = setTimeout(() => void close(), context.options.idleTimeoutMs);
-  idle.unref();
+  const idle = startIdleTimer(context.options.idleTimeoutMs, () => void close());
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -3,6 +3,7 @@ import { type IncomingMessage, type ServerResponse, createServer } from "node:ht
 import type { AddressInfo } from "node:net";
 import { decodeAwsChunked } from "./aws-chunked.js";
 import { checksumAlgorithmOf, contentMd5Problem, findChecksumMismatch } from "./checksums.js";
+import { type IdleTimer, startIdleTimer } from "./idle-timer.js";
 import {
   type AuthOptions,
   type PayloadExpectation,
@@ -88,7 +89,8 @@ export interface S3TestServerOptions {
    */
   region?: string;
   /**
-   * The server stops by itself after this long without a request; 0 never.
+   * The server stops by itself once no request has been in flight for this long; `0` never
+   * (the same for every testkit server).
    * @default 60_000
    */
   idleTimeoutMs?: number;
@@ -367,7 +369,6 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
   const store = createObjectStore(clock.now());
   const log: S3RequestLogEntry[] = [];
   let attempts = 0;
-  let inFlight = 0;
   let port = 0;
 
   function send(
@@ -601,8 +602,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     send(req, res, result, entry);
   }
 
-  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
-  let idleTimer: NodeJS.Timeout | undefined;
+  let idle: IdleTimer | undefined;
   let closing: Promise<void> | undefined;
   let resolveClosed: () => void = () => {};
   const closed = new Promise<void>((resolve) => {
@@ -611,19 +611,9 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
 
   const server = createServer({ keepAliveTimeout: 5_000 });
 
-  function armIdle(): void {
-    if (idleTimer) clearTimeout(idleTimer);
-    if (idleTimeoutMs <= 0 || closing) return;
-    idleTimer = setTimeout(() => {
-      if (inFlight > 0) armIdle();
-      else void close();
-    }, idleTimeoutMs);
-    if (!options.keepProcessAlive) idleTimer.unref();
-  }
-
   function close(): Promise<void> {
     if (closing) return closing;
-    if (idleTimer) clearTimeout(idleTimer);
+    idle?.stop();
     closing = new Promise<void>((resolve) => {
       server.close(() => resolve());
       for (const res of stalled) res.destroy();
@@ -635,8 +625,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
 
   const dispatch = (req: IncomingMessage, res: ServerResponse, expectContinue: boolean) => {
     attempts++;
-    inFlight++;
-    armIdle();
+    const done = idle?.enter();
     handle(req, res, expectContinue)
       .catch((error: unknown) => {
         if (res.headersSent) return;
@@ -657,8 +646,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
         );
       })
       .finally(() => {
-        inFlight--;
-        armIdle();
+        done?.();
       });
   };
   server.on("request", (req, res) => dispatch(req, res, false));
@@ -672,7 +660,9 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     });
   });
   if (!options.keepProcessAlive) server.unref();
-  armIdle();
+  idle = startIdleTimer(options.idleTimeoutMs ?? 60_000, () => void close(), {
+    keepProcessAlive: options.keepProcessAlive === true,
+  });
   ({ port } = server.address() as AddressInfo);
 
   return {
