@@ -7,6 +7,7 @@ import {
 } from "./constants.js";
 import { DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS } from "./decide.js";
 import { describeOffset, formatIso as iso, formatMs } from "./format.js";
+import { truncateRedacted } from "./redact.js";
 import {
   type FieldDifference,
   diffCanonicalRequest,
@@ -382,7 +383,7 @@ function evidenceOf(
     if (value !== undefined && value !== "") items.push({ name, value });
   };
   add("code", facts.code);
-  add("message", withoutEcho(facts.message, facts)?.slice(0, 300));
+  add("message", truncateRedacted(withoutEcho(facts.message, facts) ?? "", 300));
   add("serverTime", iso(time.serverTimeMs));
   add("requestTime", iso(time.requestTimeMs));
   add("skew", time.skewMs !== undefined ? formatMs(time.skewMs) : undefined);
@@ -394,7 +395,7 @@ function evidenceOf(
   add("expiresIn", facts.expiresSeconds !== undefined ? `${facts.expiresSeconds}s` : undefined);
   add("startsOn", iso(facts.startsAtMs));
   add("accessKeyId", facts.accessKeyId);
-  add("detail", withoutEcho(facts.detail, facts)?.slice(0, 300));
+  add("detail", truncateRedacted(withoutEcho(facts.detail, facts) ?? "", 300));
   if (estimate)
     add(
       "learnedOffset",

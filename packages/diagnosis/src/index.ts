@@ -25,7 +25,7 @@ export type {
   SignatureDiagnosedEvent,
 } from "./events.js";
 export type { Logger } from "./emitter.js";
-export { redact, redactString, REDACTED } from "./redact.js";
+export { redact, redactString, REDACTED, truncateRedacted } from "./redact.js";
 export { SkewguardError, isSkewguardError } from "./errors.js";
 export type { SkewguardErrorCode } from "./errors.js";
 export { systemClock } from "./clock.js";
