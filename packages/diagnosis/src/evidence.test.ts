@@ -236,7 +236,7 @@ describe("readCapped", () => {
   });
 
   it("cuts to the cap in UTF-8 bytes, never inside a character", () => {
-    expect(readCapped("abcdef", 4)).toBe("abcd");
+    expect(readCapped("ab; def", 4)).toBe("ab; ");
     expect(readCapped("aé€😀", 3)).toBe("aé"); // 1 + 2 bytes
     expect(readCapped("aé€😀", 6)).toBe("aé€"); // 1 + 2 + 3
     expect(readCapped("aé€😀", 9)).toBe("aé€"); // the 4-byte emoji does not fit in 3
