@@ -70,6 +70,12 @@ const SECRET_PATTERNS: readonly [RegExp, string][] = [
   // The password (or token) in a URL's user info: `https://user:password@host`. The scheme's
   // length is bounded: unbounded, every letter of a long word would start a scan to its end.
   [/([a-z][a-z\d+.-]{0,31}:\/\/)[^\s/?#@"'<>]+@/gi, `$1${REDACTED}@`],
+  // ... and what is left of one cut before its `@`: `scheme://user:pass`, where what follows
+  // the colon is no port.
+  [
+    /([a-z][a-z\d+.-]{0,31}:\/\/)[^\s/?#@"'<>:[\]]*:(?!\d*(?:[/?#\s"'<>]|$))[^\s/?#@"'<>]+/gi,
+    `$1${REDACTED}`,
+  ],
   // Hex digests of 40+ digits, even glued to other text: a SigV4 signature looks exactly like
   // a payload hash, so both go; the diagnosis still names which field differed. Patterns do not
   // anchor on word boundaries: a mangled body may glue a secret to anything.
@@ -191,10 +197,11 @@ function charClass(code: number): number {
 export const MAX_STRING_CHARS = 4096;
 
 /**
- * How much text past the cut is scrubbed at all: bodies are read up to 64 KiB, so this covers
- * any of them; only text far longer is cut before scrubbing, at a token boundary (below).
+ * How much text past the cut is scrubbed first. Scrubbing may shrink what comes before the cut
+ * (a 3 KB key becomes one marker), so when too little is left to fill the cut, twice as much is
+ * scrubbed, and so on: long text costs what its cut needs, not its whole length.
  */
-const SCAN_MARGIN_CHARS = 64 * 1024;
+export const SCAN_MARGIN_CHARS = 4096;
 
 /**
  * Scrubs credential shapes from one string, and cuts what is left to `MAX_STRING_CHARS`, as
@@ -216,9 +223,14 @@ export function redactString(text: string): string {
  */
 export function truncateRedacted(text: string, maxChars: number): string {
   const limit = maxChars >= 0 ? Math.floor(maxChars) : 0;
-  const scanned =
-    text.length > limit + SCAN_MARGIN_CHARS ? cutAt(text, limit + SCAN_MARGIN_CHARS) : text;
-  return clip(scrub(scanned), limit);
+  let end = limit + SCAN_MARGIN_CHARS;
+  for (;;) {
+    if (end >= text.length) return clip(scrub(text), limit);
+    // Cut at a token boundary: a secret across `end` is left out whole, never half-scrubbed.
+    const scrubbed = scrub(cutAt(text, end));
+    if (scrubbed.length > limit) return clip(scrubbed, limit);
+    end *= 2;
+  }
 }
 
 function scrub(text: string): string {
