@@ -67,15 +67,12 @@ const SECRET_PATTERNS: readonly [RegExp, string][] = [
     `$1$2${REDACTED}`,
   ],
   [/<(SignatureProvided|SignatureProvidedBytes)>[^<]*<\/\1>/gi, `<$1>${REDACTED}</$1>`],
-  // The password (or token) in a URL's user info: `https://user:password@host`. The scheme's
-  // length is bounded: unbounded, every letter of a long word would start a scan to its end.
-  [/([a-z][a-z\d+.-]{0,31}:\/\/)[^\s/?#@"'<>]+@/gi, `$1${REDACTED}@`],
+  // The password (or token) in a URL's user info: `https://user:password@host`. Found from
+  // the `://`, whatever the scheme is glued to.
+  [/:\/\/[^\s/?#@"'<>]+@/g, `://${REDACTED}@`],
   // ... and what is left of one cut before its `@`: `scheme://user:pass`, where what follows
   // the colon is no port.
-  [
-    /([a-z][a-z\d+.-]{0,31}:\/\/)[^\s/?#@"'<>:[\]]*:(?!\d*(?:[/?#\s"'<>]|$))[^\s/?#@"'<>]+/gi,
-    `$1${REDACTED}`,
-  ],
+  [/:\/\/[^\s/?#@"'<>:[\]]*:(?!\d*(?:[/?#\s"'<>]|$))[^\s/?#@"'<>]+/g, `://${REDACTED}`],
   // Hex digests of 40+ digits, even glued to other text: a SigV4 signature looks exactly like
   // a payload hash, so both go; the diagnosis still names which field differed. Patterns do not
   // anchor on word boundaries: a mangled body may glue a secret to anything.
