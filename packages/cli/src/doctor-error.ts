@@ -7,6 +7,7 @@ import {
   redact,
 } from "@skewguard/diagnosis";
 import { table } from "./table.js";
+import { cutNotice, readInput } from "./input.js";
 import type { CliIo } from "./io.js";
 import type { Printer } from "./output.js";
 import { printAdvice, verdictMark } from "./report.js";
@@ -37,7 +38,8 @@ export async function doctorError(
   io: CliIo,
   printer: Printer,
 ): Promise<ExitCode> {
-  const text = await readSource(source, io);
+  const { text, cut } = await readInput(source, io);
+  if (cut) printer.error(cutNotice());
   const result = diagnosePasted(text, options.provider ? { provider: options.provider } : {});
   if (!result) throw new UsageError(unreadable(source));
   const { failure: input, diagnosis } = result;
@@ -46,32 +48,6 @@ export async function doctorError(
   else printHuman(printer, input, input.facts, diagnosis);
   // Whatever the cause, an error body is a failure someone is chasing.
   return EXIT.problem;
-}
-
-async function readSource(source: string | undefined, io: CliIo): Promise<string> {
-  if (source === undefined || source === "-") {
-    if (source === undefined && io.stdin.isTTY === true) {
-      throw new UsageError(
-        "no input: pass a file, or pipe the error body in (… | skewguard doctor error -)",
-      );
-    }
-    return readStream(io.stdin);
-  }
-  try {
-    return await io.readFile(source);
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new UsageError(`cannot read ${source}${typeof code === "string" ? ` (${code})` : ""}`, {
-      cause: error,
-    });
-  }
-}
-
-async function readStream(stream: CliIo["stdin"]): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream)
-    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk));
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 function unreadable(source: string | undefined): string {
