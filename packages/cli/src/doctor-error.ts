@@ -9,7 +9,7 @@ import {
 import { table } from "./table.js";
 import { cutNotice, readInput } from "./input.js";
 import type { CliIo } from "./io.js";
-import type { Printer } from "./output.js";
+import { type Printer, printableDeep } from "./output.js";
 import { printAdvice, verdictMark } from "./report.js";
 import { EXIT, type ExitCode, UsageError } from "./usage-error.js";
 
@@ -45,7 +45,7 @@ export async function doctorError(
   const { failure: input, diagnosis } = result;
   printer.addSecret(input.facts.signatureProvided);
   if (options.json) printer.json(toJson(input, input.facts, diagnosis));
-  else printHuman(printer, input, input.facts, diagnosis);
+  else printHuman(printer, input, printableDeep(input.facts), printableDeep(diagnosis));
   // Whatever the cause, an error body is a failure someone is chasing.
   return EXIT.problem;
 }

@@ -9,7 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { doctorError } from "./doctor-error.js";
 import { doctorUrl } from "./doctor-url.js";
 import { type CliIo, processIo } from "./io.js";
-import { type Printer, createPrinter } from "./output.js";
+import { type Printer, createPrinter, terminalSafe } from "./output.js";
 import { skew } from "./skew.js";
 import { EXIT, type ExitCode, UsageError } from "./usage-error.js";
 
@@ -52,7 +52,7 @@ export async function run(
 }
 
 function failure(error: unknown, io: CliIo): number {
-  const say = (text: string) => io.stderr.write(`${redactString(text)}\n`);
+  const say = (text: string) => io.stderr.write(`${terminalSafe(redactString(text), false)}\n`);
   if (error instanceof CommanderError) {
     // Commander has printed its message (or the help) already.
     return error.exitCode === 0 ? EXIT.healthy : EXIT.usage;
@@ -78,7 +78,7 @@ function buildProgram(io: CliIo, execute: Execute): Command {
   program.configureOutput({
     // Help is static text; error messages may quote an argument, and an argument may be a URL.
     writeOut: (text) => io.stdout.write(text),
-    writeErr: (text) => io.stderr.write(redactString(text)),
+    writeErr: (text) => io.stderr.write(terminalSafe(redactString(text), false)),
   });
   program.configureHelp({ showGlobalOptions: true });
   program
@@ -293,6 +293,8 @@ Accepts:
 Causes: clock-behind, clock-ahead, presigned-expired, presigned-not-yet-valid,
 secret-key-mismatch, credential-scope-mismatch, algorithm-mismatch, request-changed,
 jwt-clock-skew, unknown. Exit 1 when an error was read, 2 when none could be.
+Reads at most 1 MiB of the input (an error body is a few KiB) and says so on stderr when it
+stops there. Control characters and escape sequences in the input are shown, never sent.
 
 Examples:
   $ skewguard doctor error body.xml

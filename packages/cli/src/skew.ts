@@ -8,7 +8,7 @@ import {
 } from "@skewguard/diagnosis";
 import type { CliIo } from "./io.js";
 import { type Measurement, measureOffset } from "./measure.js";
-import type { Colors, Printer } from "./output.js";
+import { type Colors, type Printer, printableDeep, quoted } from "./output.js";
 import { printMeasurementFailure, verdictMark } from "./report.js";
 import { table } from "./table.js";
 import { EXIT, type ExitCode, UsageError } from "./usage-error.js";
@@ -44,7 +44,7 @@ export async function skew(
   const healthy = estimate !== undefined && Math.abs(estimate.offsetMs) < options.toleranceMs;
   const impacts = estimate ? windowImpacts(estimate.offsetMs, options.toleranceMs) : [];
   if (options.json) printer.json(toJson(measurement, options, healthy, impacts));
-  else printHuman(printer, measurement, options, healthy, impacts);
+  else printHuman(printer, printableDeep(measurement), options, healthy, impacts);
   return healthy ? EXIT.healthy : EXIT.problem;
 }
 
@@ -57,7 +57,7 @@ function endpointUrl(text: string): URL {
   } catch {
     // reported below
   }
-  throw new UsageError(`not an http(s) URL or host: ${JSON.stringify(text.slice(0, 60))}`);
+  throw new UsageError(`not an http(s) URL or host: ${quoted(text)}`);
 }
 
 function toJson(
