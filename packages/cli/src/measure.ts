@@ -66,6 +66,8 @@ export async function measureOffset(
     }
     attempts.push(attempt);
     options.onProgress?.(i + 1, options.count);
+    // A name that does not resolve will not on the next try either.
+    if (attempt.error !== undefined && isUnresolved(attempt.error)) break;
     const failures = attempts.filter((a) => a.outcome === "failed").length;
     if (!state.estimate && failures >= MAX_FAILURES_WITHOUT_SAMPLE) break;
   }
@@ -144,8 +146,25 @@ function describeFetchError(error: unknown): string {
   if (error.name === "TimeoutError") return "timed out";
   const cause = error.cause;
   if (cause instanceof Error) {
-    const code = (cause as Error & { code?: unknown }).code;
+    const { code, hostname } = cause as Error & { code?: unknown; hostname?: unknown };
+    if (typeof code === "string" && typeof hostname === "string" && code in UNRESOLVED) {
+      return `${hostname} ${UNRESOLVED[code]} (${code})`;
+    }
     return typeof code === "string" ? `${code}: ${cause.message}` : cause.message;
   }
   return error.message;
+}
+
+/**
+ * How `getaddrinfo` says a name did not resolve: it does not exist (`ENOTFOUND`, what a name
+ * under the reserved `.invalid` always gets), or DNS did not answer (`EAI_AGAIN`).
+ */
+const UNRESOLVED: Readonly<Record<string, string>> = {
+  ENOTFOUND: "does not resolve",
+  EAI_AGAIN: "could not be resolved: DNS did not answer",
+};
+
+/** Whether an attempt's error says the host name did not resolve. */
+export function isUnresolved(error: string): boolean {
+  return Object.keys(UNRESOLVED).some((code) => error.endsWith(`(${code})`));
 }

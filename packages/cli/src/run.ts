@@ -311,7 +311,8 @@ milliseconds plus the round trip. Prints offset ± bound and what it means for S
 and GCS service-account grants (JWT iat/exp, a few minutes).
 
 Exit 0 when the offset is under --max-skew (default 60 s), 1 otherwise or when no Date
-header could be read.
+header could be read (the host name did not resolve, the endpoint did not answer, or its
+answers had no usable Date: the report, and --json's "failure", say which).
 
 Examples:
   $ skewguard skew s3.amazonaws.com
