@@ -12,23 +12,20 @@ try {
   const refused = await s3ResponseToLocalClock(server, { accessKeyId, secretAccessKey });
 
   const userCode = `
-import { diagnose } from "@skewguard/diagnosis";
-import { readEvidence } from "@skewguard/diagnosis/adapter";
+import { diagnoseResponse, diagnosisOf } from "@skewguard/diagnosis";
 
 const res = JSON.parse(process.env.S3_RESPONSE);
-const observation = {
+const d = diagnoseResponse({
   provider: "s3",
-  host: res.host,
+  status: res.status,
+  headers: res.headers,
+  body: res.body,
   sentAt: res.sentAt,
   receivedAt: res.receivedAt,
-  status: res.status,
-  headers: { date: res.headers.date },
-  body: res.body,
-};
-const { facts } = readEvidence(observation);
-const d = diagnose({ observation, facts, resentOnCorrectedClock: false });
+});
 console.log(JSON.stringify({
-  code: facts.code,
+  code: d.evidence.find((e) => e.name === "code")?.value,
+  diagnosisOf: typeof diagnosisOf,
   cause: d.cause,
   confidence: d.confidence,
   summary: d.summary,
@@ -42,7 +39,9 @@ console.log(JSON.stringify({
   });
   expectAll("diagnosis snippet", {
     [`the server refused with 403 (got ${refused.status})`]: refused.status === 403,
-    [`facts.code is RequestTimeTooSkewed (got ${out.code})`]: out.code === "RequestTimeTooSkewed",
+    [`the evidence names the code RequestTimeTooSkewed (got ${out.code})`]:
+      out.code === "RequestTimeTooSkewed",
+    "diagnosisOf is exported": out.diagnosisOf === "function",
     [`cause is clock-behind (got ${out.cause})`]: out.cause === "clock-behind",
     "confidence is high": out.confidence === "high",
     "the summary says how far behind": /\d+m \d+s behind the server's/.test(out.summary),
@@ -52,7 +51,7 @@ console.log(JSON.stringify({
     "regenerating keys is a dead end": out.deadEnds.some((text) => /key/i.test(text)),
   });
   console.log(
-    `${server.attempts} request at the server (${refused.status} ${out.code}); diagnose(): ${out.cause} (${out.confidence}), "${out.summary}", ${out.fixes} fixes, ${out.deadEnds.length} dead ends`,
+    `${server.attempts} request at the server (${refused.status} ${out.code}); diagnoseResponse(): ${out.cause} (${out.confidence}), "${out.summary}", ${out.fixes} fixes, ${out.deadEnds.length} dead ends`,
   );
 } finally {
   await server.close();

@@ -4,6 +4,8 @@
 export { diagnose } from "./diagnose.js";
 export type { DiagnoseInput } from "./diagnose.js";
 export { diagnosisOf } from "./diagnosis-of.js";
+export { diagnoseResponse } from "./diagnose-response.js";
+export type { RefusedResponse } from "./diagnose-response.js";
 export { diagnosePasted, readPastedFailure } from "./pasted-failure.js";
 export type { DiagnosePastedOptions, PastedFailure, PastedShape } from "./pasted-failure.js";
 export { CATALOGUE } from "./catalogue.js";
