@@ -5,18 +5,25 @@ import { SkewRecovery } from "./recovery.js";
 const LOCAL = Date.parse("2026-11-23T10:00:00Z");
 const AHEAD_MS = 20 * 60_000;
 
-/** A fetch that answers 403 with the server's Date, counting calls; no network. */
+/**
+ * A fetch that answers 403 with the server's Date, counting calls; no network. Nothing is
+ * answered until `answer()`: the test decides when the probe is still in flight.
+ */
 function fakeFetch() {
   const calls: { url: string; method: string | undefined }[] = [];
+  let answer: () => void = () => {};
+  const answered = new Promise<void>((resolve) => {
+    answer = resolve;
+  });
   const fetch = (async (url: URL | string, init?: RequestInit) => {
     calls.push({ url: String(url), method: init?.method });
-    await new Promise((r) => setTimeout(r, 5));
+    await answered;
     return new Response(null, {
       status: 403,
       headers: { date: new Date(LOCAL + AHEAD_MS).toUTCString() },
     });
   }) as typeof globalThis.fetch;
-  return { fetch, calls };
+  return { fetch, calls, answer };
 }
 
 function engine() {
@@ -27,13 +34,14 @@ function engine() {
 describe("SkewRecovery.probe", () => {
   it("reads the server's clock with one HEAD of the root, shared by concurrent callers", async () => {
     const recovery = engine();
-    const { fetch, calls } = fakeFetch();
+    const { fetch, calls, answer } = fakeFetch();
     const url = "https://bucket.s3.example.com:9000/key?X-Amz-Signature=abc";
-    const results = await Promise.all(
-      Array.from({ length: 20 }, () =>
-        recovery.probe(url, "bucket.s3.example.com:9000", { fetch }),
-      ),
+    // All 20 ask while the first probe is unanswered.
+    const pending = Array.from({ length: 20 }, () =>
+      recovery.probe(url, "bucket.s3.example.com:9000", { fetch }),
     );
+    answer();
+    const results = await Promise.all(pending);
     expect(calls).toEqual([{ url: "https://bucket.s3.example.com:9000/", method: "HEAD" }]);
     for (const e of results)
       expect(Math.abs((e?.offsetMs ?? 0) - AHEAD_MS)).toBeLessThanOrEqual(1_000);
