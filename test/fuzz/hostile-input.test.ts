@@ -1,5 +1,5 @@
-import { performance } from "node:perf_hooks";
 import {
+  CATALOGUE,
   OffsetStore,
   type Observation,
   type Provider,
@@ -13,11 +13,17 @@ import * as bodies from "../../packages/diagnosis/src/error-bodies.fixture.js";
 /**
  * Hostile input through the whole core (parsers, estimator, decide, diagnose, events): real
  * error bodies mutated and with credentials planted anywhere, as a misbehaving server or proxy
- * might send them. Nothing may throw, hang, or let a planted credential into an event or a log
- * line.
+ * might send them. Nothing may throw or hang, every input gets a decision and a diagnosis, the
+ * output stays bounded, and no planted credential reaches an event or a log line. How long the
+ * worst input takes is measured by `pnpm bench` (scripts/bench-core.mjs), not asserted here.
  */
 
 const CASES_PER_PROVIDER = 10_000;
+/** Three calls per input (two attempts, one diagnosis) emit a handful of events, never more. */
+const MAX_EVENTS_PER_INPUT = 10;
+/** Events and log lines for one input: far below the 64 KiB body cap, whatever the body. */
+const MAX_OUTPUT_CHARS_PER_INPUT = 32 * 1024;
+const ACTIONS = new Set(["resend", "return"]);
 const NOW = Date.parse("2026-11-23T10:00:00Z");
 
 const REAL: Record<Provider, readonly string[]> = {
@@ -121,8 +127,7 @@ function observation(
 }
 
 describe.each(["s3", "gcs", "azure"] as const)("hostile input (%s)", (provider) => {
-  it(`${CASES_PER_PROVIDER} mutated bodies, headers and fields: no throw, bounded time, no credential in any event or log line`, () => {
-    let slowestMs = 0;
+  it(`${CASES_PER_PROVIDER} mutated bodies, headers and fields: no throw, every input judged, bounded output, no credential in any event or log line`, () => {
     fc.assert(
       fc.property(
         mutatedBody(provider),
@@ -152,20 +157,32 @@ describe.each(["s3", "gcs", "azure"] as const)("hostile input (%s)", (provider) 
           const fields = withFields
             ? { Code: "SignatureDoesNotMatch", Message: body, StringToSign: body }
             : undefined;
-          const started = performance.now();
           const obs = observation(provider, body, headers, status, fields);
-          recovery.observe(obs, { replayable: true, resendAllowed: true });
-          recovery.observe({ ...obs, resent: true }, { replayable: true, resendAllowed: true });
-          recovery.diagnose(obs);
-          slowestMs = Math.max(slowestMs, performance.now() - started);
+          const first = recovery.observe(obs, { replayable: true, resendAllowed: true });
+          const resent = recovery.observe(
+            { ...obs, resent: true },
+            { replayable: true, resendAllowed: true },
+          );
+          const diagnosis = recovery.diagnose(obs);
+          // Read to the end and judged: a decision each time, a cause from the catalogue; and
+          // bounded output, whatever came in. (Plain checks, kept cheap: this runs 10,000 times.)
           const out = JSON.stringify(events) + lines.join("\n");
+          const judged =
+            ACTIONS.has(first.decision.action) &&
+            ACTIONS.has(resent.decision.action) &&
+            Object.hasOwn(CATALOGUE, diagnosis.cause);
+          const bounded =
+            events.length <= MAX_EVENTS_PER_INPUT && out.length <= MAX_OUTPUT_CHARS_PER_INPUT;
+          if (!judged || !bounded) {
+            throw new Error(
+              `judged ${judged}, ${events.length} events, ${out.length} chars: ${JSON.stringify(body)}`,
+            );
+          }
           expect(out).not.toContain(secret);
           expect(out).not.toContain(headerSecret.secret);
         },
       ),
       { numRuns: CASES_PER_PROVIDER },
     );
-    // Not a timing assertion on the suite: a guard that no input sends a parser quadratic.
-    expect(slowestMs).toBeLessThan(500);
   }, 120_000);
 });
