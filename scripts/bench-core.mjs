@@ -12,6 +12,8 @@ import {
   readEvidence,
 } from "../packages/diagnosis/dist/index.js";
 
+const { measureOffset } = await import("../packages/cli/dist/index.js");
+
 const SERVER_OFFSET_MS = 7 * 60_000 + 12_345;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -70,6 +72,29 @@ async function accuracy(delayMs) {
     await server.close();
   }
   return { delayMs, naiveErrorMs, after1: rows[0], after10: rows[1] };
+}
+
+/**
+ * `skewguard skew -n 6` on loopback: the CLI's timed requests (each aimed at the server's
+ * second ticking over) against the same server. The tests check the bound on a simulated
+ * clock; this is what a real machine's timing gives.
+ */
+async function skewCommand(delayMs) {
+  const server = await startClockServer(delayMs);
+  try {
+    const { estimate } = await measureOffset(
+      new URL(server.url),
+      { fetch, clock: { now: () => Date.now() }, sleep },
+      { count: 6, timeoutMs: 5_000 },
+    );
+    return {
+      delayMs,
+      boundMs: (estimate.highMs - estimate.lowMs) / 2,
+      errorMs: estimate.offsetMs - SERVER_OFFSET_MS,
+    };
+  } finally {
+    await server.close();
+  }
 }
 
 function storeMemory() {
@@ -246,7 +271,15 @@ function hostileInputs(runs = 7) {
 export async function runCoreBench() {
   const estimator = [];
   for (const delayMs of [0, 20, 200]) estimator.push(await accuracy(delayMs));
-  return { estimator, store: storeMemory(), cpu: cpuPerSample(), hostile: hostileInputs() };
+  const skew = [];
+  for (const delayMs of [0, 20]) skew.push(await skewCommand(delayMs));
+  return {
+    estimator,
+    skew,
+    store: storeMemory(),
+    cpu: cpuPerSample(),
+    hostile: hostileInputs(),
+  };
 }
 
 export function printCoreBench(r, print) {
@@ -256,6 +289,13 @@ export function printCoreBench(r, print) {
     const f = (x) => `±${x.boundMs.toFixed(0)} ms / ${x.errorMs.toFixed(0)} ms`.padEnd(24);
     print(
       `  ${String(e.delayMs).padStart(3)} ms  ${`${e.naiveErrorMs.toFixed(0)} ms`.padEnd(21)}  ${f(e.after1)} ${f(e.after10)}`,
+    );
+  }
+  print("\n`skewguard skew -n 6` on loopback (timed requests, the same server)");
+  print("  delay   bound/error");
+  for (const k of r.skew) {
+    print(
+      `  ${String(k.delayMs).padStart(3)} ms  ±${k.boundMs.toFixed(0)} ms / ${k.errorMs.toFixed(0)} ms`,
     );
   }
   print(
