@@ -134,7 +134,8 @@ export type KnownBug = keyof typeof KNOWN_BUGS;
 
 /** What a pasted form says today because of a known bug. */
 export interface Pinned {
-  bug: KnownBug;
+  /** The bug, or the bugs that together make the answer. */
+  bug: KnownBug | readonly KnownBug[];
   cause: string;
   confidence: Confidence;
 }
@@ -196,11 +197,14 @@ function judge(
   pasted: DoctorVerdict,
 ): string {
   if (typeof expectation === "object") {
+    const bugs: readonly KnownBug[] =
+      typeof expectation.bug === "string" ? [expectation.bug] : expectation.bug;
+    const named = bugs.map((bug) => `"${bug}" (${KNOWN_BUGS[bug]})`).join(" and ");
     expect(
       { cause: pasted.cause, confidence: pasted.confidence },
-      `${form}: known bug "${expectation.bug}" (${KNOWN_BUGS[expectation.bug]}) changed what it says; if it is fixed, assert parity here instead of the pin`,
+      `${form}: the answer of known bug ${named} changed; if it is fixed, assert parity here instead of the pin`,
     ).toEqual({ cause: expectation.cause, confidence: expectation.confidence });
-    return `NO (bug: ${expectation.bug})`;
+    return `NO (bug: ${bugs.join(" + ")})`;
   }
   expect(pasted.code, `${form}: doctor error read it`).toBe(1);
   expect(pasted.cause, `${form}: the cause`).toBe(adapter.cause);
