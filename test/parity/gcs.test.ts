@@ -1,6 +1,10 @@
 import { Storage } from "@google-cloud/storage";
-import { diagnoseSignedUrlResponse, diagnosisOf, withSkewRecovery } from "@skewguard/gcs";
-import type { GcsSkewOptions } from "@skewguard/gcs";
+import {
+  type GcsSkewOptions,
+  diagnoseSignedUrlResponse,
+  diagnosisOf,
+  withSkewRecovery,
+} from "@skewguard/gcs";
 import { OffsetStore } from "@skewguard/diagnosis";
 import {
   type GcsFaults,
