@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl as sdkGetSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { diagnosisOf, getSkewRecoveryPlugin } from "@skewguard/aws-s3";
-import { OffsetStore } from "@skewguard/diagnosis";
+import { OffsetStore, diagnoseResponse, signedFactsOfUrl } from "@skewguard/diagnosis";
 import {
   DEFAULT_CREDENTIALS,
   type S3TestServerOptions,
@@ -14,7 +14,6 @@ import {
   authorizationSignature,
   capturedText,
   doctorError,
-  expectNoSecrets,
   expectParity,
 } from "./harness.js";
 import { type RecordingProxy, startRecordingProxy } from "./recording-proxy.js";
@@ -246,23 +245,38 @@ describe("S3: the adapter and doctor error name the same cause", () => {
 });
 
 describe("S3: a presigned URL that expired", () => {
-  // The S3 adapter has no way to see or diagnose a presigned URL's refusal (the GCS adapter has
-  // `diagnoseSignedUrlResponse`, the Azure one wraps a SAS client): only doctor error reads it.
-  it("the SDK's presigner on a client 20 min behind: doctor error names the expiry", async () => {
+  // The S3 adapter never sees a presigned URL's request (the GCS adapter has
+  // `diagnoseSignedUrlResponse`, the Azure one wraps a SAS client): an application holding the
+  // refusal asks the core's `diagnoseResponse`, the same judge, with what the URL says it signed.
+  it("the SDK's presigner on a client 20 min behind: diagnoseResponse and doctor error agree", async () => {
     const { client, proxy } = await s3Through({ server: { clockOffsetMs: 20 * MINUTE } });
     const url = await sdkGetSignedUrl(client, new GetObjectCommand({ Bucket: "b", Key: "k" }), {
       expiresIn: 900,
     });
+    const sentAt = Date.now();
     const response = await fetch(url);
+    const receivedAt = Date.now();
     expect(response.status).toBe(403);
-    await response.arrayBuffer();
-    const capture = await doctorError(capturedText(proxy.exchanges));
-    expect([capture.provider, capture.cause, capture.confidence]).toEqual([
-      "s3",
-      "presigned-expired",
-      "high",
-    ]);
-    const signature = new URL(url).searchParams.get("X-Amz-Signature");
-    expectNoSecrets([capture.printed], [SECRET, signature ?? undefined]);
+    const signed = signedFactsOfUrl(url)?.signed;
+    expect(signed?.expiresSeconds).toBe(900);
+    const adapter = diagnoseResponse({
+      provider: "s3",
+      status: response.status,
+      headers: response.headers,
+      body: await response.text(),
+      sentAt,
+      receivedAt,
+      presigned: true,
+      ...(signed ? { signed } : {}),
+    });
+    await expectParity({
+      provider: "s3",
+      scenario: "presigned URL by the SDK, client 20 min behind: expired (diagnoseResponse)",
+      adapter,
+      cause: "presigned-expired",
+      confidence: "high",
+      capture: capturedText(proxy.exchanges),
+      secrets: [SECRET, new URL(url).searchParams.get("X-Amz-Signature") ?? undefined],
+    });
   });
 });
