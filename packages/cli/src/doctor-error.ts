@@ -28,6 +28,9 @@ const SHAPE_TITLES: Readonly<Record<PastedFailure["shape"], string>> = {
   "gcs-sdk-error": "Google client library error (JSON)",
   "azure-detail-text": "Azure AuthenticationErrorDetail",
   "oauth-text": "Google OAuth error description",
+  "aws-json": "AWS JSON-protocol error body",
+  "sdk-error-text": "SDK or tool error text",
+  "error-text": "error message",
 };
 
 /** `skewguard doctor error [file|-]`. */
