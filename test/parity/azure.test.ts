@@ -143,10 +143,10 @@ const FAILURES: Failure[] = [
     attempts: 1,
     cause: "secret-key-mismatch",
     confidence: "medium",
-    fromCapture: { bug: "bodiless-response-unreadable", cause: "unreadable", confidence: "low" },
+    fromCapture: "open-in-paste",
     // Legitimately lower: the adapter checked its own signing time against Date; the
     // RestError of a HEAD states no request time.
-    fromSdkError: "same-cause-lower-confidence",
+    fromSdkError: "open-in-paste",
   },
   {
     // test/azure/recovery.test.ts and the README: retryOptions.maxTries 1 disables the resend.
@@ -156,11 +156,8 @@ const FAILURES: Failure[] = [
     attempts: 1,
     cause: "clock-behind",
     confidence: "high",
-    fromSdkError: {
-      bug: "azure-details-time-ignored",
-      cause: "clock-behind",
-      confidence: "low",
-    },
+    fromSdkError: "same-cause-lower-confidence",
+    fromCapture: "same-cause-lower-confidence",
   },
   {
     scenario: "client 20 min ahead, maxTries 1 (PutBlob)",
@@ -171,11 +168,7 @@ const FAILURES: Failure[] = [
     confidence: "high",
     // "Request date header not yet valid", read from the RestError without its Time: line,
     // becomes the opposite cause.
-    fromSdkError: {
-      bug: ["azure-details-time-ignored", "direction-defaults-to-behind"],
-      cause: "clock-behind",
-      confidence: "low",
-    },
+    fromSdkError: "same-cause-lower-confidence",
   },
   {
     scenario: "client 20 min behind, maxTries 1, HEAD (GetBlobProperties)",
@@ -184,14 +177,10 @@ const FAILURES: Failure[] = [
     attempts: 1,
     cause: "clock-behind",
     confidence: "medium",
-    fromCapture: { bug: "bodiless-response-unreadable", cause: "unreadable", confidence: "low" },
+    fromCapture: "open-in-paste",
     // Nothing in a HEAD's RestError states when the request was signed: the clock cannot be
     // named from it, but it should stay open, not be ruled out in favour of the key.
-    fromSdkError: {
-      bug: "bare-auth-failure-blames-key",
-      cause: "secret-key-mismatch",
-      confidence: "low",
-    },
+    fromSdkError: "open-in-paste",
   },
   {
     // test/azure/bodies.test.ts: a stream beyond replayBufferBytes is sent once.
@@ -205,11 +194,8 @@ const FAILURES: Failure[] = [
     attempts: 1,
     cause: "clock-behind",
     confidence: "high",
-    fromSdkError: {
-      bug: "azure-details-time-ignored",
-      cause: "clock-behind",
-      confidence: "low",
-    },
+    fromSdkError: "same-cause-lower-confidence",
+    fromCapture: "same-cause-lower-confidence",
   },
   {
     // test/azure/sas.test.ts: the SDK's own SAS from a client 20 min behind is born expired.
