@@ -8,6 +8,7 @@ $PNPM exec biome check .
 $PNPM run lint:types
 $PNPM exec tsc -p tsconfig.json
 $PNPM -r --filter "./packages/*" run build
+node scripts/check-readme-snippets.mjs
 node scripts/api-report.mjs
 node scripts/check-packages.mjs
 node scripts/check-install.mjs
