@@ -173,6 +173,9 @@ function locate(name) {
 }
 
 const blocks = allBlocks();
+for (const block of blocks)
+  if (block.runsIn && !existsSync(join(root, block.runsIn)))
+    throw new Error(`${block.file}:${block.line}: runs in ${block.runsIn}, which does not exist`);
 const work = mkdtempSync(join(tmpdir(), "skewguard-snippets-"));
 try {
   // The project: node_modules links, ESM and CommonJS folders, one tsconfig over both.

@@ -99,13 +99,18 @@ export function blockRunIn(script) {
   return marked[0];
 }
 
+/** A block's code after that of the blocks it continues. */
+export function chainCode(block) {
+  return block.previous ? `${chainCode(block.previous)}\n${block.code}` : block.code;
+}
+
 /**
  * The code of a block as it runs: the README's lines, with each `[from, to]` replacement applied
  * (the only differences from what the reader sees, such as a test endpoint). Each `from` must
  * occur exactly once, so the README cannot drift from what is run.
  */
 export function adaptBlock(block, replacements = []) {
-  let code = block.code;
+  let code = chainCode(block);
   for (const [from, to] of replacements) {
     const count = code.split(from).length - 1;
     if (count !== 1)
