@@ -1,17 +1,20 @@
 // Typechecks every TypeScript (and JavaScript) code block of the READMEs against the BUILT
 // packages, as a user's project sees them. Run by the test command after the build.
 //
-// - Each ```ts block becomes two modules, compiled together in one strict TypeScript program
-//   (`module: nodenext`): one in a folder with `"type": "module"` (ESM, the block as written,
-//   top-level await included) and one in a CommonJS folder, where `import`s stay at the top and
-//   the rest of the block is wrapped in an `async function` (CommonJS has no top-level await).
-//   ```js blocks (the examples' "code you write", `.mjs` there) are checked as ESM JavaScript
-//   (`checkJs`).
+// - Each ```ts block becomes two modules, compiled together in one TypeScript program
+//   (`module: nodenext`, `strict`, `noUncheckedIndexedAccess`, `exactOptionalPropertyTypes`,
+//   `skipLibCheck` as most projects set it): one in a folder with `"type": "module"` (ESM, the
+//   block as written, top-level await included) and one in a CommonJS folder, where the `import`s
+//   stay at the top and the rest of the block is wrapped in an `async function` (CommonJS has no
+//   top-level await). ```js blocks (the examples' "code you write", `.mjs` there) are checked as
+//   ESM JavaScript (`checkJs`).
 // - `@skewguard/*` resolve to packages/<name> through their package.json `exports` (the dist
 //   `.d.ts` for `import`, `.d.cts` for `require`), every other import to the copy the workspace
 //   installed (node_modules of a package or example). Nothing is declared for a block but what a
 //   reader is expected to supply (a bucket name, a key, a client they already have):
-//   scripts/readme-snippets/reader-supplies.d.ts. Anything else must be imported by the block.
+//   scripts/readme-snippets/reader-supplies.d.ts, whose declarations start each module (those of
+//   the names it does not declare itself), so their SDK types resolve in that module's format.
+//   Anything else must be imported by the block.
 // - `<!-- snippet: continues -->` before a block compiles it after the previous block of the same
 //   README (see scripts/readme-blocks.mjs).
 //
