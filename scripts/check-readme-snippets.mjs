@@ -118,9 +118,11 @@ function generate(block, mode, supplies) {
   // JavaScript has no `declare`: the same declaration as a JSDoc type on a constant.
   if (block.lang === "js")
     declarations = declarations.map(({ text, source: from }) => {
-      const match = /^declare const (\w+): (.*);$/.exec(text);
+      const match = /^declare const (\w+): (.*?);(\s*\/\/.*)?$/.exec(text);
       return line(
-        match ? `/** @type {${match[2]}} */ const ${match[1]} = /** @type {any} */ (null);` : text,
+        match
+          ? `/** @type {${match[2]}} */ const ${match[1]} = /** @type {any} */ (null);${match[3] ?? ""}`
+          : text,
         from,
       );
     });

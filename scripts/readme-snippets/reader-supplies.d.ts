@@ -14,13 +14,14 @@ declare const keyFilename: string;
 declare const HMAC_ACCESS_ID: string;
 declare const HMAC_SECRET: string;
 
-// What: a bucket and a key, the bytes to store, a request's headers, text a person pasted.
+// What: a bucket and a key, the bytes or file to store, a request's headers, text a person pasted.
 declare const Bucket: string;
 declare const Key: string;
 declare const bytes: Buffer;
 declare const body: Buffer;
 declare const headers: Record<string, string>;
 declare const text: string;
+declare const file: Blob; // in a browser, the File from an <input type="file">
 
 // The app's own objects: an S3 client, a command it sends, an Azure blob client, an event handler.
 declare const s3: import("@aws-sdk/client-s3").S3Client;
