@@ -1,5 +1,5 @@
-import { performance } from "node:perf_hooks";
 import {
+  CATALOGUE,
   diagnosisOf,
   OffsetStore,
   REDACTED,
@@ -18,11 +18,17 @@ import { fragmentsOf } from "../secrets/fragments.js";
  * Hostile input through the whole core (parsers, estimator, decide, diagnose, events): real
  * error bodies mutated and with credentials planted anywhere, as a misbehaving server or proxy
  * might send them, and credentials placed so that every length limit on the way out cuts
- * through them. Nothing may throw, hang, or let a planted credential, or any fragment of one,
- * into an event, a log line or the diagnosis attached to the error.
+ * through them. Nothing may throw or hang, every input gets a decision and a diagnosis, the
+ * output stays bounded, and no planted credential, nor any fragment of one, reaches an event, a
+ * log line or the diagnosis attached to the error. How long the worst input takes is measured
+ * by `pnpm bench` (scripts/bench-core.mjs), not asserted here.
  */
 
 const CASES_PER_PROVIDER = 10_000;
+/** Three calls per input (two attempts, one diagnosis) emit a handful of events, never more. */
+const MAX_EVENTS_PER_INPUT = 10;
+/** Events and log lines for one input: far below the 64 KiB body cap, whatever the body. */
+const MAX_OUTPUT_CHARS_PER_INPUT = 32 * 1024;
 const NOW = Date.parse("2026-11-23T10:00:00Z");
 
 const REAL: Record<Provider, readonly string[]> = {
@@ -353,13 +359,20 @@ function observation(
   };
 }
 
-/** Every event, log line and attached diagnosis one hostile answer yields, as one text. */
+/** What one hostile answer yields: every event, log line and attached diagnosis as one text. */
+interface Said {
+  out: string;
+  events: number;
+  attempts: number;
+  judged: boolean;
+}
+
 async function everythingSaid(
   provider: Provider,
   scenario: Scenario,
   headers: Record<string, string>,
   status: number,
-): Promise<string> {
+): Promise<Said> {
   const lines: string[] = [];
   const events: SkewguardEvent[] = [];
   const logger = {
@@ -375,27 +388,36 @@ async function everythingSaid(
   // Every attempt of a request gets the same hostile answer, as the SDK reports it.
   const error = new Error("refused");
   const { body, document, fields, signedStringToSign } = scenario;
+  let attempts = 0;
   const thrown = await recovery
-    .run({ host: "127.0.0.1:9000", operation: "PutObject" }, async () => ({
-      error,
-      status,
-      response: () => ({
-        headers,
-        body,
-        ...(document ? { document } : {}),
-        ...(fields ? { error: { $metadata: {}, ...fields } } : {}),
-        ...(signedStringToSign ? { signed: { stringToSign: signedStringToSign } } : {}),
-      }),
-    }))
+    .run({ host: "127.0.0.1:9000", operation: "PutObject" }, async () => {
+      attempts++;
+      return {
+        error,
+        status,
+        response: () => ({
+          headers,
+          body,
+          ...(document ? { document } : {}),
+          ...(fields ? { error: { $metadata: {}, ...fields } } : {}),
+          ...(signedStringToSign ? { signed: { stringToSign: signedStringToSign } } : {}),
+        }),
+      };
+    })
     .catch((e: unknown) => e);
-  expect(thrown).toBe(error);
-  recovery.diagnose(observation(provider, scenario, headers, status));
-  return JSON.stringify([events, diagnosisOf(thrown)]) + lines.join("\n");
+  const diagnosis = recovery.diagnose(observation(provider, scenario, headers, status));
+  return {
+    out: JSON.stringify([events, diagnosisOf(thrown)]) + lines.join("\n"),
+    events: events.length,
+    attempts,
+    // Read to the end and judged: the SDK's error back, at most one resend, a cause from the
+    // catalogue.
+    judged: thrown === error && attempts <= 2 && Object.hasOwn(CATALOGUE, diagnosis.cause),
+  };
 }
 
 describe.each(["s3", "gcs", "azure"] as const)("hostile input (%s)", (provider) => {
-  it(`${CASES_PER_PROVIDER} mutated bodies, headers and fields, and credentials straddling every cut: no throw, bounded time, no fragment of a credential in any event, log line or attached diagnosis`, async () => {
-    let slowestMs = 0;
+  it(`${CASES_PER_PROVIDER} mutated bodies, headers and fields, and credentials straddling every cut: no throw, every input judged, bounded output, no fragment of a credential in any event, log line or attached diagnosis`, async () => {
     let straddled = 0;
     let straddledShown = 0;
     await fc.assert(
@@ -411,11 +433,17 @@ describe.each(["s3", "gcs", "azure"] as const)("hostile input (%s)", (provider) 
             "x-ms-error-code": "AuthenticationFailed",
             "x-amz-request-id": headerSecret.text,
           };
-          const started = performance.now();
-          const out = await everythingSaid(provider, scenario, headers, status);
-          slowestMs = Math.max(slowestMs, performance.now() - started);
+          const said = await everythingSaid(provider, scenario, headers, status);
+          // Plain checks, kept cheap: this runs 10,000 times.
+          const bounded =
+            said.events <= MAX_EVENTS_PER_INPUT && said.out.length <= MAX_OUTPUT_CHARS_PER_INPUT;
+          if (!said.judged || !bounded) {
+            throw new Error(
+              `judged ${said.judged}, ${said.attempts} attempts, ${said.events} events, ${said.out.length} chars: ${JSON.stringify(scenario).slice(0, 2000)}`,
+            );
+          }
           for (const secret of [...scenario.secrets, headerSecret.secret]) {
-            expect(fragmentsOf(secret, out)).toEqual([]);
+            expect(fragmentsOf(secret, said.out)).toEqual([]);
           }
           if ("into" in scenario) {
             straddled++;
@@ -423,7 +451,7 @@ describe.each(["s3", "gcs", "azure"] as const)("hostile input (%s)", (provider) 
             // (once at least its length of it lies before the cut).
             if (scenario.shown && scenario.into >= REDACTED.length && status !== 404) {
               straddledShown++;
-              expect(out).toContain(REDACTED);
+              expect(said.out).toContain(REDACTED);
             }
           }
         },
@@ -432,7 +460,5 @@ describe.each(["s3", "gcs", "azure"] as const)("hostile input (%s)", (provider) 
     );
     expect(straddled).toBeGreaterThan(CASES_PER_PROVIDER / 4);
     expect(straddledShown).toBeGreaterThan(CASES_PER_PROVIDER / 20);
-    // Not a timing assertion on the suite: a guard that no input sends a parser quadratic.
-    expect(slowestMs).toBeLessThan(500);
   }, 600_000);
 });

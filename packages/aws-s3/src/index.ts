@@ -3,6 +3,12 @@ export type { SkewRecoveryPluginOptions } from "./plugin.js";
 export type { ClockConfig } from "./sdk-clock.js";
 export { getSignedUrl } from "./presign.js";
 export type { SignedUrlOptions } from "./presign.js";
+export { createPresignedPost } from "./presigned-post.js";
+export type {
+  PresignedPost,
+  PresignedPostOptions,
+  PresignedPostSigningOptions,
+} from "./presigned-post.js";
 export { SIGNED_REQUEST_CAPTURE_NAME, SKEW_RECOVERY_MIDDLEWARE_NAME } from "./constants.js";
 // So that a handler or a catch block is typed with one import.
 export { diagnosisOf, isSkewguardError, SkewguardError } from "@skewguard/diagnosis";

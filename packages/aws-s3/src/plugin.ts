@@ -12,9 +12,25 @@ export type SkewRecoveryPluginOptions = RecoveryOptions;
 const recoveries = new WeakMap<object, SkewRecovery>();
 
 /**
- * The plugin: `s3.middlewareStack.use(getSkewRecoveryPlugin(s3.config, { onEvent }))`.
- * It places one middleware between the SDK's retry and signing middleware, and one after
- * signing that notes what was signed (for the diagnosis; never the signature).
+ * The plugin. It places one middleware between the SDK's retry and signing middleware, which
+ * hands each attempt to skewguard's engine (signs on the server's clock, resends a failure the
+ * clock caused at once, attaches the diagnosis of any other signature failure: `diagnosisOf`),
+ * and one after signing that notes what was signed (for the diagnosis; never the signature).
+ * Options are validated here: a wrong value throws `SkewguardError` `SKEWGUARD_INVALID_OPTION`.
+ * Defaults: see `RecoveryOptions` (`replayBufferBytes` 8 MiB, `possibleSkewThresholdMs` 60 s,
+ * `probe` true, `probeTimeoutMs` 3 s, the process-wide offset store).
+ *
+ * @example
+ * ```ts
+ * const s3 = new S3Client({ region: "us-east-1" });
+ * s3.middlewareStack.use(getSkewRecoveryPlugin(s3.config, { onEvent: (e) => log.info(e) }));
+ * try {
+ *   await s3.send(new GetObjectCommand({ Bucket: "b", Key: "k" }));
+ * } catch (error) {
+ *   console.error(diagnosisOf(error)?.summary);
+ *   throw error;
+ * }
+ * ```
  */
 export function getSkewRecoveryPlugin<Input extends object, Output extends object>(
   config: ClockConfig,

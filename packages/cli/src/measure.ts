@@ -1,5 +1,10 @@
 import type { OffsetEstimate, SampleOutcome, TimeEvidence } from "@skewguard/diagnosis";
-import { type EstimatorState, addSample, parseHttpDate } from "@skewguard/diagnosis/adapter";
+import {
+  type EstimatorState,
+  addSample,
+  endpointKey,
+  parseHttpDate,
+} from "@skewguard/diagnosis/adapter";
 import type { CliIo } from "./io.js";
 
 /**
@@ -71,15 +76,13 @@ export async function measureOffset(
     const failures = attempts.filter((a) => a.outcome === "failed").length;
     if (!state.estimate && failures >= MAX_FAILURES_WITHOUT_SAMPLE) break;
   }
-  const measurement: Measurement = { target: url, host: hostOf(target), attempts };
+  const measurement: Measurement = {
+    target: url,
+    host: endpointKey(target) ?? target.host,
+    attempts,
+  };
   if (state.estimate) measurement.estimate = state.estimate;
   return measurement;
-}
-
-/** `host:port` with the scheme's default port made explicit. */
-export function hostOf(url: URL): string {
-  const port = url.port || (url.protocol === "http:" ? "80" : "443");
-  return `${url.hostname}:${port}`;
 }
 
 interface HeadResult {

@@ -41,6 +41,15 @@ describe("decide", () => {
     expect(d.why).toContain("+15m 0s");
   });
 
+  it("does not resend a definite failure for sub-second jitter between two exact readings", () => {
+    // A fresh exact reading a few ms off the last one: outside its narrow bounds, not a skew.
+    const jitter = decide(input({ usedOffsetMs: 15 * MIN - 8, estimate: estimate(15 * MIN, 3) }));
+    expect(jitter).toMatchObject({ action: "return", skipReason: "not-clock" });
+    expect(jitter.why).toContain("under 1s");
+    const real = decide(input({ usedOffsetMs: 15 * MIN - 1_500, estimate: estimate(15 * MIN, 3) }));
+    expect(real.action).toBe("resend");
+  });
+
   it("resends a possible failure only at or above the threshold", () => {
     expect(decide(input({ verdict: "possible", estimate: estimate(3 * MIN) })).action).toBe(
       "resend",

@@ -1,4 +1,4 @@
-import { formatMs } from "./format.js";
+import { formatDuration, formatMs } from "./format.js";
 import type { ClockVerdict, Decision, OffsetEstimate } from "./types.js";
 
 /** Everything the recovery decision depends on; adapters and the engine fill it in. */
@@ -33,6 +33,15 @@ export interface DecideOptions {
 }
 
 export const DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS = 60_000;
+
+/**
+ * Even a server that names the clock is not answered with a resend for a skew under this:
+ * signing times are written in whole seconds, so no server's window is finer, and a
+ * sub-second "skew" is the sampling jitter of two exact readings (a response's `Time:` taken a
+ * few milliseconds off the round trip), not the cause. Without it such jitter looked like a
+ * clock step and cost a futile resend.
+ */
+export const MIN_DEFINITE_SKEW_MS = 1_000;
 
 /**
  * The recovery decision (design section 3): resend now with the corrected clock, or return
@@ -70,12 +79,15 @@ export function decide(input: DecideInput, options: DecideOptions = {}): Decisio
           "the response's time evidence was set aside as untrustworthy",
         );
   }
-  const threshold = options.possibleSkewThresholdMs ?? DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS;
-  if (verdict === "possible" && Math.abs(skewMs) < threshold) {
+  const threshold =
+    verdict === "possible"
+      ? (options.possibleSkewThresholdMs ?? DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS)
+      : MIN_DEFINITE_SKEW_MS;
+  if (Math.abs(skewMs) < threshold) {
     return skip(
       input,
       "not-clock",
-      `signed ${formatMs(skewMs)} off the server's clock, under ${formatMs(threshold)}`,
+      `signed ${formatMs(skewMs)} off the server's clock, under ${formatDuration(threshold)}`,
     );
   }
   if (input.alreadyResent) {

@@ -113,6 +113,8 @@ export interface GcsTestServer {
   /** Forgets every issued access token (clients must grant again). */
   revokeTokens(): void;
   close(): Promise<void>;
+  /** Resolves once the server has stopped, by `close()` or by idling out. */
+  readonly closed: Promise<void>;
 }
 
 interface UploadSession {
@@ -195,6 +197,8 @@ export async function startGcsTestServer(
     });
     return closing;
   };
+  // The server's own "close" event: after close(), whoever called it, and its connections ended.
+  const closed = new Promise<void>((resolve) => server.once("close", () => resolve()));
   const idle = startIdleTimer(context.options.idleTimeoutMs, () => void close());
 
   await new Promise<void>((resolve, reject) => {
@@ -230,6 +234,7 @@ export async function startGcsTestServer(
       context.tokens.clear();
     },
     close,
+    closed,
   };
 }
 
