@@ -30,6 +30,7 @@ import type {
   Provider,
   SignedFacts,
 } from "./types.js";
+import { cutAt } from "./redact.js";
 
 /**
  * Turns whatever a person pasted into an observation the core can diagnose. Read by shape,
@@ -422,7 +423,7 @@ function sdkProvider(value: Record<string, unknown>, parts: SdkErrorParts): Prov
 function proseParts(text: string): Parts | undefined {
   if (/Invalid JWT|invalid_grant/i.test(text)) {
     const description =
-      /invalid_grant:?\s*"?\s*([^\n"']+)/.exec(text)?.[1]?.trim() ?? text.slice(0, 300);
+      /invalid_grant:?\s*"?\s*([^\n"']+)/.exec(text)?.[1]?.trim() ?? cutAt(text, 300);
     const document = { error: "invalid_grant", error_description: description };
     return { provider: "gcs", shape: "oauth-text", headers: {}, document, tokenGrant: true };
   }
@@ -470,7 +471,7 @@ function supplement(
     facts.requestTimeMs ??= complaint.requestTimeMs;
     facts.serverTimeMs ??= complaint.serverTimeMs;
     facts.maxAllowedSkewMs ??= complaint.windowMs;
-    facts.message ??= text.slice(0, 300);
+    facts.message ??= cutAt(text, 300);
     recognised.push("AWS clock complaint with both times (Signature expired / not yet current)");
   }
   if (provider === "azure" && facts.serverTimeMs === undefined) {
