@@ -41,6 +41,12 @@ const REAL: Record<Provider, readonly string[]> = {
     bodies.AZURE_MAC_MISMATCH,
     bodies.AZURITE_AUTHORIZATION_FAILURE,
   ],
+  aws: [
+    bodies.AWS_JSON_SIGNATURE_EXPIRED,
+    bodies.AWS_JSON_NOT_YET_CURRENT,
+    bodies.AWS_QUERY_SIGNATURE_EXPIRED,
+    bodies.EC2_REQUEST_EXPIRED,
+  ],
 };
 
 const chars = (alphabet: string, length: number) =>
@@ -121,7 +127,7 @@ function observation(
   };
 }
 
-describe.each(["s3", "gcs", "azure"] as const)("hostile input (%s)", (provider) => {
+describe.each(["s3", "gcs", "azure", "aws"] as const)("hostile input (%s)", (provider) => {
   it(`${CASES_PER_PROVIDER} mutated bodies, headers and fields: no throw, bounded time, no credential in any event, log line or attached diagnosis`, async () => {
     let slowestMs = 0;
     await fc.assert(

@@ -8,7 +8,8 @@ export interface Clock {
   now(): number;
 }
 
-export type Provider = "s3" | "gcs" | "azure";
+/** `aws`: any AWS service but S3 (DynamoDB, SQS, STS, ...), through `@skewguard/aws`. */
+export type Provider = "s3" | "gcs" | "azure" | "aws";
 
 /** Lower-cased header names to values; repeated headers are joined with ", " as Node does. */
 export type HeaderMap = Readonly<Record<string, string | undefined>>;
