@@ -37,8 +37,16 @@ export const NEVER_CLOCK_CODES: ReadonlySet<string> = new Set([
   "AccountIsDisabled",
 ]);
 
-/** Azure's AuthenticationErrorDetail and OAuth error_description phrases that name the clock. */
+/**
+ * Phrases that name the clock: Azure's AuthenticationErrorDetail, OAuth error_description, and
+ * the AWS front end's messages for every protocol but S3's (awsJson, awsQuery, restJson), which
+ * come under a code that is only a possible one (`InvalidSignatureException`,
+ * `SignatureDoesNotMatch`).
+ */
 const TIME_COMPLAINTS: readonly RegExp[] = [
+  /signature expired: \S+ is now earlier than/i,
+  /signature not yet current: \S+ is still later than/i,
+  /request timestamp: .{1,64} expired\. it must be within/i,
   /request date header too old/i,
   /request date header.*not yet valid/i,
   /in a reasonable timeframe/i,
@@ -68,6 +76,9 @@ export function hasTimeComplaint(facts: ErrorFacts): boolean {
 /** Whether a failure is a presigned URL / SAS / signed URL used outside its validity window. */
 export function isPresignedExpiry(facts: ErrorFacts): boolean {
   if (facts.expiresSeconds !== undefined || facts.expiresAtMs !== undefined) return true;
+  // EC2 says "Request has expired." of a stale header-signed request, under a skew code of its
+  // own (`RequestExpired`); S3 says it of a presigned URL, under `AccessDenied`.
+  if (facts.code !== undefined && DEFINITE_SKEW_CODES.has(facts.code)) return false;
   const text = `${facts.message ?? ""}\n${facts.detail ?? ""}`;
   return PRESIGNED_COMPLAINTS.some((re) => re.test(text));
 }

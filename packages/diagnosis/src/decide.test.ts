@@ -70,6 +70,20 @@ describe("decide", () => {
     expect(d).toMatchObject({ action: "return", skipReason: "not-clock" });
   });
 
+  it("resends a definite failure signed on the server's clock: the signature went stale in transit", () => {
+    // A Lambda frozen between signing and sending: "Signature expired" while the offset is right.
+    const d = decide(input({ usedOffsetMs: 15 * MIN + 100 }));
+    expect(d).toMatchObject({ action: "resend", offsetMs: 15 * MIN, verdict: "definite" });
+    expect(d.why).toMatch(/stale on arrival/);
+    // Still once only, and never against the user's wishes or an unreplayable body.
+    expect(decide(input({ usedOffsetMs: 15 * MIN, alreadyResent: true })).skipReason).toBe(
+      "already-resent",
+    );
+    expect(decide(input({ usedOffsetMs: 15 * MIN, replayable: false })).skipReason).toBe(
+      "body-not-replayable",
+    );
+  });
+
   it("names why a clock failure was not resent", () => {
     expect(decide(input({ alreadyResent: true })).skipReason).toBe("already-resent");
     expect(decide(input({ resendAllowed: false })).skipReason).toBe("resend-disabled");

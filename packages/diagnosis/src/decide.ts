@@ -61,7 +61,11 @@ export function decide(input: DecideInput, options: DecideOptions = {}): Decisio
   const skewMs = estimate.offsetMs - input.usedOffsetMs;
   const signedInsideBounds =
     input.usedOffsetMs >= estimate.lowMs && input.usedOffsetMs <= estimate.highMs;
-  if (signedInsideBounds) {
+  // Signed on the server's clock, yet the server says the signing time was out of its window:
+  // the signature went stale before it arrived (a process frozen between signing and sending,
+  // a request held in a queue). A fresh signature is the cure, so it is resent like a skew.
+  const stale = signedInsideBounds && input.estimateTrusted && verdict === "definite";
+  if (signedInsideBounds && !stale) {
     return input.estimateTrusted
       ? skip(input, "not-clock", "the request was already signed on the server's clock")
       : skip(
@@ -100,7 +104,9 @@ export function decide(input: DecideInput, options: DecideOptions = {}): Decisio
     verdict,
     offsetMs: estimate.offsetMs,
     skewMs,
-    why: `signed ${formatMs(skewMs)} off the server's clock; re-signing on the server's clock`,
+    why: stale
+      ? "signed on the server's clock but stale on arrival (held after signing); re-signing now"
+      : `signed ${formatMs(skewMs)} off the server's clock; re-signing on the server's clock`,
   };
 }
 

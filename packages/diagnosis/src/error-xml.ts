@@ -69,21 +69,29 @@ const parser = new XMLParser({
  * body is not a complete, well-formed error document. Never throws.
  */
 export function readErrorElement(body: string): ReadonlyMap<string, string> | undefined {
-  if (typeof body !== "string") return undefined;
-  const text = stripBom(readCapped(body)).trimStart();
-  if (!text.startsWith("<")) return undefined;
-  let document: unknown;
-  try {
-    // `true` validates well-formedness first: a truncated body must not yield a partial read.
-    document = parser.parse(text, true);
-  } catch {
-    return undefined;
-  }
+  const document = readXmlDocument(body);
   const error = isRecord(document) ? document["Error"] : undefined;
   return isRecord(error) ? textChildren(error) : undefined;
 }
 
-function textChildren(element: Record<string, unknown>): Map<string, string> {
+/**
+ * The whole document, parsed as above (capped, validated, no entity expansion), or undefined
+ * when the body is not one complete, well-formed XML document. Never throws.
+ */
+export function readXmlDocument(body: string): unknown {
+  if (typeof body !== "string") return undefined;
+  const text = stripBom(readCapped(body)).trimStart();
+  if (!text.startsWith("<")) return undefined;
+  try {
+    // `true` validates well-formedness first: a truncated body must not yield a partial read.
+    return parser.parse(text, true);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The text children of an element (first occurrence wins). */
+export function textChildren(element: Record<string, unknown>): Map<string, string> {
   const children = new Map<string, string>();
   for (const [name, value] of Object.entries(element)) {
     const text = Array.isArray(value) ? value.find((v) => typeof v === "string") : value;
