@@ -1,7 +1,9 @@
 // Installs every package as users get it: `pnpm pack` (workspace ranges become versions),
 // plain `npm install` of the tarballs and the SDK peers into a fresh temporary project, then
 // imports each from ESM and from CJS and runs each package's README snippet from there against
-// testkit servers with skewed clocks (scripts/readme-<pkg>-snippet.mjs). Run by the test
+// testkit servers with skewed clocks (scripts/readme-<pkg>-snippet.mjs: the README block marked
+// `<!-- snippet: runs in scripts/readme-<pkg>-snippet.mjs -->`, as written, between what the
+// reader supplies and the checks; the CLI's is its `doctor error` command). Run by the test
 // command after the build. One install for all; packs, imports and snippets run concurrently.
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";

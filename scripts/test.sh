@@ -8,8 +8,10 @@ $PNPM exec biome check .
 $PNPM run lint:types
 $PNPM exec tsc -p tsconfig.json
 $PNPM -r --filter "./packages/*" run build
+node scripts/check-readme-snippets.mjs
 node scripts/api-report.mjs
 node scripts/check-packages.mjs
+node scripts/check-changesets.mjs
 node scripts/check-install.mjs
 $PNPM exec vitest run
 # Second leg: the newest SDK majors (they need Node 22), from the npm package node@22.

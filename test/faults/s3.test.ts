@@ -15,6 +15,7 @@ import {
 } from "@skewguard/testkit";
 import { describe, expect, it } from "vitest";
 import { ACCESS_KEY_ID, MINUTE, s3Server } from "../s3/fixtures.js";
+import { until } from "../until.js";
 
 /**
  * The S3 fault suite: servers that lie, stall, cut answers short or never agree, counted at
@@ -82,14 +83,12 @@ interface CallRecord {
   attempts: number;
   /** The largest number of requests the server saw within one SDK attempt. */
   perSdkAttempt: number;
-  ms: number;
 }
 
 /** Runs one call; never throws; counts what reached the server. */
 async function call(server: S3TestServer, fn: () => Promise<unknown>): Promise<CallRecord> {
   const before = server.attempts;
   const logStart = server.log.length;
-  const started = performance.now();
   const outcome = await fn().then(
     () => ({ ok: true }),
     (error: unknown) => ({ ok: false, error: error as NonNullable<CallRecord["error"]> }),
@@ -103,7 +102,6 @@ async function call(server: S3TestServer, fn: () => Promise<unknown>): Promise<C
     ...outcome,
     attempts: server.attempts - before,
     perSdkAttempt: Math.max(0, ...perAttempt.values()),
-    ms: performance.now() - started,
   };
 }
 
@@ -169,10 +167,18 @@ describe("S3 faults", () => {
       expect(types(events)).not.toContain("request.resigned");
       // The user is told why nothing was resent, and what the failure means.
       expect(skipReasons(events)).toContain("evidence-untrusted");
+      // No time anywhere says which way the clock is off: the diagnosis names both directions
+      // as candidates, each with the check that tells (issue 12: no direction, no guess).
       expect(events).toContainEqual(
         expect.objectContaining({
           type: "signature.diagnosed",
-          diagnosis: expect.objectContaining({ cause: "clock-behind" }),
+          diagnosis: expect.objectContaining({
+            cause: "unknown",
+            candidates: [
+              expect.objectContaining({ cause: "clock-behind" }),
+              expect.objectContaining({ cause: "clock-ahead" }),
+            ],
+          }),
         }),
       );
     });
@@ -198,7 +204,8 @@ describe("S3 faults", () => {
     );
   });
 
-  it("a 10 MiB error body: recovered, bytes stored equal bytes sent, in bounded time", async () => {
+  it("a 10 MiB error body: recovered, bytes stored equal bytes sent", async () => {
+    // How long such a call takes is measured by `pnpm bench` (scripts/bench-s3.mjs).
     const server = await s3Server({
       clockOffsetMs: 20 * MINUTE,
       fault: { kind: "huge-error-body" },
@@ -207,7 +214,6 @@ describe("S3 faults", () => {
     const bytes = randomBytes(64 * 1024);
     const c = await call(server, () => putStream(client, "big-error", bytes));
     expect(c).toMatchObject({ ok: true, attempts: 2 });
-    expect(c.ms).toBeLessThan(10_000);
     expect(server.objects.get("b/big-error")?.equals(bytes)).toBe(true);
     expect(types(events)).toContain("request.recovered");
     // The padding reached no event.
@@ -271,16 +277,21 @@ describe("S3 faults", () => {
     expect(server.objects.get("b/every")?.equals(bytes)).toBe(true);
   });
 
-  it("a server that stalls: abortSignal and requestTimeout end the call quickly", async () => {
+  it("a server that stalls: abortSignal and requestTimeout end the call", async () => {
     const server = await s3Server({ fault: { kind: "stall" } });
     const aborted = faultClient(server);
-    const byAbort = await call(server, () =>
+    const controller = new AbortController();
+    const pending = call(server, () =>
       aborted.client.send(new GetObjectCommand({ Bucket: "b", Key: "k" }), {
-        abortSignal: AbortSignal.timeout(200),
+        abortSignal: controller.signal,
       }),
     );
+    // The request is at the server, which will never answer it: only the abort can end it.
+    await until(() => server.attempts === 1);
+    controller.abort();
+    const byAbort = await pending;
     expect(byAbort).toMatchObject({ ok: false, attempts: 1 });
-    expect(byAbort.ms).toBeLessThan(2_000);
+    expect(byAbort.error?.name).toBe("AbortError");
 
     const timed = faultClient(server, {
       config: {
@@ -288,10 +299,10 @@ describe("S3 faults", () => {
         maxAttempts: 2,
       },
     });
+    // The server never answers: only the SDK's own request timeout can end these attempts.
     const byTimeout = await call(server, () => get(timed.client));
     expect(byTimeout.ok).toBe(false);
     expect(byTimeout.attempts).toBeLessThanOrEqual(2);
-    expect(byTimeout.ms).toBeLessThan(3_000);
     expect(types(aborted.events).concat(types(timed.events))).not.toContain("request.resigned");
   });
 

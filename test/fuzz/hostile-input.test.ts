@@ -1,5 +1,5 @@
-import { performance } from "node:perf_hooks";
 import {
+  CATALOGUE,
   diagnosisOf,
   OffsetStore,
   type Observation,
@@ -14,11 +14,16 @@ import * as bodies from "../../packages/diagnosis/src/error-bodies.fixture.js";
 /**
  * Hostile input through the whole core (parsers, estimator, decide, diagnose, events): real
  * error bodies mutated and with credentials planted anywhere, as a misbehaving server or proxy
- * might send them. Nothing may throw, hang, or let a planted credential into an event or a log
- * line.
+ * might send them. Nothing may throw or hang, every input gets a decision and a diagnosis, the
+ * output stays bounded, and no planted credential reaches an event or a log line. How long the
+ * worst input takes is measured by `pnpm bench` (scripts/bench-core.mjs), not asserted here.
  */
 
 const CASES_PER_PROVIDER = 10_000;
+/** Three calls per input (two attempts, one diagnosis) emit a handful of events, never more. */
+const MAX_EVENTS_PER_INPUT = 10;
+/** Events and log lines for one input: far below the 64 KiB body cap, whatever the body. */
+const MAX_OUTPUT_CHARS_PER_INPUT = 32 * 1024;
 const NOW = Date.parse("2026-11-23T10:00:00Z");
 
 const REAL: Record<Provider, readonly string[]> = {
@@ -128,8 +133,7 @@ function observation(
 }
 
 describe.each(["s3", "gcs", "azure", "aws"] as const)("hostile input (%s)", (provider) => {
-  it(`${CASES_PER_PROVIDER} mutated bodies, headers and fields: no throw, bounded time, no credential in any event, log line or attached diagnosis`, async () => {
-    let slowestMs = 0;
+  it(`${CASES_PER_PROVIDER} mutated bodies, headers and fields: no throw, every input judged, bounded output, no credential in any event, log line or attached diagnosis`, async () => {
     await fc.assert(
       fc.asyncProperty(
         mutatedBody(provider),
@@ -159,32 +163,43 @@ describe.each(["s3", "gcs", "azure", "aws"] as const)("hostile input (%s)", (pro
           const fields = withFields
             ? { Code: "SignatureDoesNotMatch", Message: body, StringToSign: body }
             : undefined;
-          const started = performance.now();
           const obs = observation(provider, body, headers, status, fields);
           // Every attempt of a request gets the same hostile answer, as the SDK reports it.
           const error = new Error("refused");
+          let attempts = 0;
           const thrown = await recovery
-            .run({ host: obs.host, operation: "PutObject" }, async () => ({
-              error,
-              status,
-              response: () => ({
-                headers,
-                body,
-                ...(fields ? { error: { $metadata: {}, ...fields } } : {}),
-              }),
-            }))
+            .run({ host: obs.host, operation: "PutObject" }, async () => {
+              attempts++;
+              return {
+                error,
+                status,
+                response: () => ({
+                  headers,
+                  body,
+                  ...(fields ? { error: { $metadata: {}, ...fields } } : {}),
+                }),
+              };
+            })
             .catch((e: unknown) => e);
-          expect(thrown).toBe(error);
-          recovery.diagnose(obs);
-          slowestMs = Math.max(slowestMs, performance.now() - started);
+          const diagnosis = recovery.diagnose(obs);
+          // Read to the end and judged: the SDK's error back, at most one resend, a cause from
+          // the catalogue; and bounded output, whatever came in. (Plain checks, kept cheap: this
+          // runs 10,000 times.)
           const out = JSON.stringify([events, diagnosisOf(thrown)]) + lines.join("\n");
+          const judged =
+            thrown === error && attempts <= 2 && Object.hasOwn(CATALOGUE, diagnosis.cause);
+          const bounded =
+            events.length <= MAX_EVENTS_PER_INPUT && out.length <= MAX_OUTPUT_CHARS_PER_INPUT;
+          if (!judged || !bounded) {
+            throw new Error(
+              `judged ${judged}, ${attempts} attempts, ${events.length} events, ${out.length} chars: ${JSON.stringify(body)}`,
+            );
+          }
           expect(out).not.toContain(secret);
           expect(out).not.toContain(headerSecret.secret);
         },
       ),
       { numRuns: CASES_PER_PROVIDER },
     );
-    // Not a timing assertion on the suite: a guard that no input sends a parser quadratic.
-    expect(slowestMs).toBeLessThan(500);
   }, 120_000);
 });

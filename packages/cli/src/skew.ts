@@ -49,7 +49,7 @@ export async function skew(
 }
 
 /** A bare host is taken as https; a query is dropped (it may hold a signature). */
-function endpointUrl(text: string): URL {
+export function endpointUrl(text: string): URL {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `https://${text}`;
   try {
     const url = new URL(withScheme);

@@ -41,6 +41,15 @@ describe("decide", () => {
     expect(d.why).toContain("+15m 0s");
   });
 
+  it("does not resend a definite failure for sub-second jitter between two exact readings", () => {
+    // A fresh exact reading a few ms off the last one: outside its narrow bounds, not a skew.
+    const jitter = decide(input({ usedOffsetMs: 15 * MIN - 8, estimate: estimate(15 * MIN, 3) }));
+    expect(jitter).toMatchObject({ action: "return", skipReason: "not-clock" });
+    expect(jitter.why).toContain("under 1s");
+    const real = decide(input({ usedOffsetMs: 15 * MIN - 1_500, estimate: estimate(15 * MIN, 3) }));
+    expect(real.action).toBe("resend");
+  });
+
   it("resends a possible failure only at or above the threshold", () => {
     expect(decide(input({ verdict: "possible", estimate: estimate(3 * MIN) })).action).toBe(
       "resend",
@@ -72,16 +81,19 @@ describe("decide", () => {
 
   it("resends a definite failure signed on the server's clock: the signature went stale in transit", () => {
     // A Lambda frozen between signing and sending: "Signature expired" while the offset is right.
-    const d = decide(input({ usedOffsetMs: 15 * MIN + 100 }));
+    const held = { usedOffsetMs: 15 * MIN + 100, heldMs: 6 * MIN };
+    const d = decide(input(held));
     expect(d).toMatchObject({ action: "resend", offsetMs: 15 * MIN, verdict: "definite" });
     expect(d.why).toMatch(/stale on arrival/);
     // Still once only, and never against the user's wishes or an unreplayable body.
-    expect(decide(input({ usedOffsetMs: 15 * MIN, alreadyResent: true })).skipReason).toBe(
-      "already-resent",
-    );
-    expect(decide(input({ usedOffsetMs: 15 * MIN, replayable: false })).skipReason).toBe(
-      "body-not-replayable",
-    );
+    expect(decide(input({ ...held, alreadyResent: true })).skipReason).toBe("already-resent");
+    expect(decide(input({ ...held, replayable: false })).skipReason).toBe("body-not-replayable");
+    // A quick answer that names the clock while the clock agrees is no stale signature: a
+    // server whose words and clock disagree, or sampling jitter. Not resent.
+    expect(decide(input({ ...held, heldMs: 200 }))).toMatchObject({
+      action: "return",
+      skipReason: "not-clock",
+    });
   });
 
   it("names why a clock failure was not resent", () => {

@@ -1,4 +1,4 @@
-import { formatMs } from "./format.js";
+import { formatDuration, formatMs } from "./format.js";
 import type { ClockVerdict, Decision, OffsetEstimate } from "./types.js";
 
 /** Everything the recovery decision depends on; adapters and the engine fill it in. */
@@ -19,6 +19,8 @@ export interface DecideInput {
   replayable: boolean;
   /** False when the user asked for a single attempt (`maxAttempts: 1`). */
   resendAllowed: boolean;
+  /** How long the failed attempt took from before its signing to its answer, ms. */
+  heldMs?: number;
 }
 
 export interface DecideOptions {
@@ -33,6 +35,22 @@ export interface DecideOptions {
 }
 
 export const DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS = 60_000;
+
+/**
+ * Even a server that names the clock is not answered with a resend for a skew under this:
+ * signing times are written in whole seconds, so no server's window is finer, and a
+ * sub-second "skew" is the sampling jitter of two exact readings (a response's `Time:` taken a
+ * few milliseconds off the round trip), not the cause. Without it such jitter looked like a
+ * clock step and cost a futile resend.
+ */
+export const MIN_DEFINITE_SKEW_MS = 1_000;
+
+/**
+ * A request signed on the server's clock and refused for its time is taken for one whose
+ * signature went stale on the way only when it took at least this long: no service's window is
+ * shorter, so a quicker answer means the server's clock is not the one its words claim.
+ */
+export const MIN_STALE_HOLD_MS = 60_000;
 
 /**
  * The recovery decision (design section 3): resend now with the corrected clock, or return
@@ -64,7 +82,11 @@ export function decide(input: DecideInput, options: DecideOptions = {}): Decisio
   // Signed on the server's clock, yet the server says the signing time was out of its window:
   // the signature went stale before it arrived (a process frozen between signing and sending,
   // a request held in a queue). A fresh signature is the cure, so it is resent like a skew.
-  const stale = signedInsideBounds && input.estimateTrusted && verdict === "definite";
+  const stale =
+    signedInsideBounds &&
+    input.estimateTrusted &&
+    verdict === "definite" &&
+    (input.heldMs ?? 0) >= MIN_STALE_HOLD_MS;
   if (signedInsideBounds && !stale) {
     return input.estimateTrusted
       ? skip(input, "not-clock", "the request was already signed on the server's clock")
@@ -74,12 +96,15 @@ export function decide(input: DecideInput, options: DecideOptions = {}): Decisio
           "the response's time evidence was set aside as untrustworthy",
         );
   }
-  const threshold = options.possibleSkewThresholdMs ?? DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS;
-  if (verdict === "possible" && Math.abs(skewMs) < threshold) {
+  const threshold =
+    verdict === "possible"
+      ? (options.possibleSkewThresholdMs ?? DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS)
+      : MIN_DEFINITE_SKEW_MS;
+  if (!stale && Math.abs(skewMs) < threshold) {
     return skip(
       input,
       "not-clock",
-      `signed ${formatMs(skewMs)} off the server's clock, under ${formatMs(threshold)}`,
+      `signed ${formatMs(skewMs)} off the server's clock, under ${formatDuration(threshold)}`,
     );
   }
   if (input.alreadyResent) {

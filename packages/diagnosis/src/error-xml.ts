@@ -69,29 +69,53 @@ const parser = new XMLParser({
  * body is not a complete, well-formed error document. Never throws.
  */
 export function readErrorElement(body: string): ReadonlyMap<string, string> | undefined {
-  const document = readXmlDocument(body);
-  const error = isRecord(document) ? document["Error"] : undefined;
-  return isRecord(error) ? textChildren(error) : undefined;
-}
-
-/**
- * The whole document, parsed as above (capped, validated, no entity expansion), or undefined
- * when the body is not one complete, well-formed XML document. Never throws.
- */
-export function readXmlDocument(body: string): unknown {
   if (typeof body !== "string") return undefined;
   const text = stripBom(readCapped(body)).trimStart();
   if (!text.startsWith("<")) return undefined;
+  let document: unknown;
   try {
     // `true` validates well-formedness first: a truncated body must not yield a partial read.
-    return parser.parse(text, true);
+    document = parser.parse(text, true);
   } catch {
     return undefined;
   }
+  return isRecord(document) ? errorChildren(document) : undefined;
 }
 
-/** The text children of an element (first occurrence wins). */
-export function textChildren(element: Record<string, unknown>): Map<string, string> {
+/**
+ * `<Error>` at the root (S3, GCS, Azure), or inside the envelopes other AWS protocols wrap it
+ * in: `<ErrorResponse><Error>` (awsQuery: STS, SQS, IAM) and `<Response><Errors><Error>` (EC2),
+ * whose request id sits beside the error.
+ */
+function errorChildren(document: Record<string, unknown>): Map<string, string> | undefined {
+  const root = document["Error"];
+  if (isRecord(root)) return textChildren(root);
+  for (const [envelope, path] of ENVELOPES) {
+    const outer = document[envelope];
+    if (!isRecord(outer)) continue;
+    let error: unknown = outer;
+    for (const name of path) error = isRecord(error) ? first(error[name]) : undefined;
+    if (!isRecord(error)) continue;
+    const children = textChildren(error);
+    for (const [name, value] of textChildren(outer)) {
+      const key = name === "RequestID" ? "RequestId" : name;
+      if (!children.has(key)) children.set(key, value);
+    }
+    return children;
+  }
+  return undefined;
+}
+
+const ENVELOPES: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ["ErrorResponse", ["Error"]],
+  ["Response", ["Errors", "Error"]],
+];
+
+function first(value: unknown): unknown {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function textChildren(element: Record<string, unknown>): Map<string, string> {
   const children = new Map<string, string>();
   for (const [name, value] of Object.entries(element)) {
     const text = Array.isArray(value) ? value.find((v) => typeof v === "string") : value;

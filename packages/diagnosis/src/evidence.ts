@@ -1,12 +1,7 @@
 import { type ParsedErrorBody, nonEmpty, readCapped } from "./error-body.js";
 import { parseHttpDate } from "./http-date.js";
 import { REQUEST_ID_HEADERS } from "./headers.js";
-import {
-  awsErrorTypeHeader,
-  readAwsJsonError,
-  readAwsQueryError,
-  withMessageFacts,
-} from "./parse-aws-protocols.js";
+import { awsErrorTypeHeader, readAwsJsonError, withMessageFacts } from "./parse-aws-protocols.js";
 import { readAzureErrorDetails, readAzureErrorXml } from "./parse-azure.js";
 import { parseGcsErrorJson, readGoogleErrorDocument } from "./parse-gcs.js";
 import { readS3ErrorXml, readS3Fields } from "./parse-s3.js";
@@ -67,16 +62,12 @@ function readDocument(document: Readonly<Record<string, unknown>>): ParsedErrorB
 }
 
 /**
- * XML goes to the provider's XML reader (GCS's XML API is S3-shaped), then to the AWS Query
- * protocols' (`<ErrorResponse>`, `<Response><Errors>`); JSON is Google's shape or an AWS JSON
- * protocol's.
+ * XML goes to the provider's XML reader (GCS's XML API and the AWS Query protocols are
+ * S3-shaped); JSON is Google's shape or an AWS JSON protocol's.
  */
 function readBodyText(provider: Observation["provider"], body: string): ParsedErrorBody {
   const first = firstSignificantChar(body);
-  if (first === "<") {
-    const xml = provider === "azure" ? readAzureErrorXml(body) : readS3ErrorXml(body);
-    return Object.keys(xml.facts).length > 0 ? xml : readAwsQueryError(body);
-  }
+  if (first === "<") return provider === "azure" ? readAzureErrorXml(body) : readS3ErrorXml(body);
   if (first === "{") {
     const google = parseGcsErrorJson(body);
     return Object.keys(google).length > 0 ? { facts: google } : readAwsJsonError(body);

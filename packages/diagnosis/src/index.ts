@@ -7,7 +7,12 @@ export { diagnosisOf } from "./diagnosis-of.js";
 export { diagnoseResponse } from "./diagnose-response.js";
 export type { RefusedResponse } from "./diagnose-response.js";
 export { diagnosePasted, readPastedFailure } from "./pasted-failure.js";
-export type { DiagnosePastedOptions, PastedFailure, PastedShape } from "./pasted-failure.js";
+export type {
+  DiagnosePastedOptions,
+  PastedFailure,
+  PastedShape,
+  ReadPastedOptions,
+} from "./pasted-failure.js";
 export { CATALOGUE } from "./catalogue.js";
 export type { CatalogueEntry } from "./catalogue.js";
 export { OffsetStore, getDefaultOffsetStore, DEFAULT_MAX_HOSTS } from "./offset-store.js";
@@ -40,6 +45,7 @@ export type {
   ErrorFacts,
   SignedFacts,
   Observation,
+  ClientEvidence,
   OffsetEstimate,
   SampleOutcome,
   SkipReason,
@@ -48,6 +54,7 @@ export type {
   Confidence,
   EvidenceItem,
   Diagnosis,
+  CandidateCause,
 } from "./types.js";
 
 // Formatting, signed URLs and their verdict (the `skewguard` command's core, usable from code).

@@ -1,14 +1,8 @@
 import { describe, expect, it } from "vitest";
-import {
-  AWS_JSON_NOT_YET_CURRENT,
-  AWS_JSON_SIGNATURE_EXPIRED,
-  AWS_QUERY_SIGNATURE_EXPIRED,
-  EC2_REQUEST_EXPIRED,
-} from "./error-bodies.fixture.js";
+import { AWS_JSON_NOT_YET_CURRENT, AWS_JSON_SIGNATURE_EXPIRED } from "./error-bodies.fixture.js";
 import {
   awsErrorTypeHeader,
   parseAwsJsonError,
-  parseAwsQueryError,
   readAwsErrorMessage,
   readAwsJsonError,
 } from "./parse-aws-protocols.js";
@@ -94,42 +88,7 @@ describe("AWS JSON protocols", () => {
       readAwsErrorMessage(
         "Signature expired: 20261332T000000Z is now earlier than 20261123T095500Z (20261123T100000Z - 5 min.)",
       ).facts,
-    ).toEqual({ maxAllowedSkewMs: 5 * 60_000 });
-    expect(readAwsErrorMessage(undefined).facts).toEqual({});
-  });
-});
-
-describe("AWS Query protocols", () => {
-  it("reads awsQuery's <ErrorResponse>: code, message, request id and the message's times", () => {
-    expect(parseAwsQueryError(AWS_QUERY_SIGNATURE_EXPIRED)).toEqual({
-      code: "SignatureDoesNotMatch",
-      message:
-        "Signature expired: 20261123T094000Z is now earlier than 20261123T095500Z (20261123T100000Z - 5 min.)",
-      requestId: "6f5e4d3c-2b1a-4098-8776-5544332211aa",
-      requestTimeMs: at("2026-11-23T09:40:00Z"),
-      serverTimeMs: at("2026-11-23T10:00:00Z"),
-      maxAllowedSkewMs: 5 * 60_000,
-    });
-  });
-
-  it("reads ec2Query's <Response><Errors><Error>, which states no time", () => {
-    expect(parseAwsQueryError(EC2_REQUEST_EXPIRED)).toEqual({
-      code: "RequestExpired",
-      message: "Request has expired.",
-      requestId: "3c2b1a09-8877-4665-b544-33221100ffee",
-    });
-    const two = EC2_REQUEST_EXPIRED.replace(
-      "</Error></Errors>",
-      "</Error><Error><Code>AuthFailure</Code></Error></Errors>",
-    );
-    expect(parseAwsQueryError(two).code).toBe("RequestExpired");
-  });
-
-  it("is no evidence for S3's <Error>, a cut document or an error without a code", () => {
-    expect(parseAwsQueryError("<Error><Code>X</Code></Error>")).toEqual({});
-    expect(parseAwsQueryError(AWS_QUERY_SIGNATURE_EXPIRED.slice(0, 120))).toEqual({});
-    expect(
-      parseAwsQueryError("<ErrorResponse><Error><Message>m</Message></Error></ErrorResponse>"),
     ).toEqual({});
+    expect(readAwsErrorMessage(undefined).facts).toEqual({});
   });
 });

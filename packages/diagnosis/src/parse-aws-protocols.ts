@@ -1,7 +1,6 @@
 import { type ParsedErrorBody, nonEmpty, readCapped, setFact } from "./error-body.js";
-import { readXmlDocument, textChildren } from "./error-xml.js";
 import { parseHttpDate } from "./http-date.js";
-import { parseIsoTime } from "./iso-time.js";
+import { readAwsTimeComplaint } from "./parse-aws-time.js";
 import type { ErrorFacts, HeaderMap } from "./types.js";
 
 /**
@@ -11,9 +10,9 @@ import type { ErrorFacts, HeaderMap } from "./types.js";
  *   `{"__type":"com.amazon.coral.service#InvalidSignatureException","message":"..."}`.
  * - restJson1 (Lambda, API Gateway...): `{"message":"..."}` (or `Message`), the code in the
  *   `x-amzn-ErrorType` header (`InvalidSignatureException:http://internal.amazon.com/...`).
- * - awsQuery (STS, SNS, IAM...): `<ErrorResponse><Error><Type/><Code/><Message/></Error>
- *   <RequestId/></ErrorResponse>`.
- * - ec2Query: `<Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>`.
+ *
+ * (awsQuery's `<ErrorResponse><Error>` and ec2Query's `<Response><Errors><Error>` are read by
+ * the XML reader, `readErrorElement`, with S3's fields.)
  *
  * What these services say about time is in the message, and it is exact: "Signature expired:
  * 20261204T101500Z is now earlier than 20261204T102501Z (20261204T103001Z - 5 min.)" names the
@@ -52,42 +51,6 @@ export function readAwsJsonError(body: string): ParsedErrorBody {
   return withMessageFacts({ facts });
 }
 
-/** Facts from an awsQuery or ec2Query XML error body; {} for anything else. Never throws. */
-export function parseAwsQueryError(body: string): ErrorFacts {
-  return readAwsQueryError(body).facts;
-}
-
-/** As {@link parseAwsQueryError}, keeping how finely the message stated the server's time. */
-export function readAwsQueryError(body: string): ParsedErrorBody {
-  const document = readXmlDocument(body);
-  if (!isRecord(document)) return { facts: {} };
-  // awsQuery: <ErrorResponse><Error>...</Error><RequestId/>; ec2Query:
-  // <Response><Errors><Error>...</Error></Errors><RequestID/>.
-  const root = first(document["ErrorResponse"]) ?? first(document["Response"]);
-  if (!root) return { facts: {} };
-  const error = first(root["Error"]) ?? first(first(root["Errors"])?.["Error"]);
-  if (!error) return { facts: {} };
-  const children = textChildren(error);
-  const outer = textChildren(root);
-  const facts: ErrorFacts = {};
-  setFact(facts, "code", nonEmpty(children.get("Code")));
-  setFact(facts, "message", nonEmpty(children.get("Message")));
-  setFact(
-    facts,
-    "requestId",
-    nonEmpty(outer.get("RequestId") ?? outer.get("RequestID") ?? children.get("RequestId")),
-  );
-  if (facts.code === undefined) return { facts: {} };
-  return withMessageFacts({ facts });
-}
-
-const COMPACT = "(\\d{8}T\\d{6}Z)";
-const EXPIRED = new RegExp(
-  `Signature expired: ${COMPACT} is now earlier than ${COMPACT} \\(${COMPACT} - (\\d{1,4}) min\\.?\\)`,
-);
-const NOT_YET = new RegExp(
-  `Signature not yet current: ${COMPACT} is still later than ${COMPACT} \\(${COMPACT} \\+ (\\d{1,4}) min\\.?\\)`,
-);
 /** Route 53 and older Query services: "Request timestamp: <HTTP date> expired. It must be within 300 secs/ of server time." */
 const TIMESTAMP_EXPIRED =
   /Request timestamp: ([^\n]{10,40}?) expired\. It must be within (\d{1,6}) secs/;
@@ -99,17 +62,13 @@ export function readAwsErrorMessage(message: string | undefined): ParsedErrorBod
   const facts: ErrorFacts = {};
   if (typeof message !== "string") return { facts };
   const text = readCapped(message);
-  const window = EXPIRED.exec(text) ?? NOT_YET.exec(text);
-  if (window) {
-    const [, signed, , server, minutes] = window as unknown as string[];
-    setFact(facts, "requestTimeMs", parseIsoTime(signed)?.ms);
-    setFact(facts, "maxAllowedSkewMs", Number(minutes) * 60_000);
-    const serverTime = parseIsoTime(server);
-    if (serverTime && facts.requestTimeMs !== undefined) {
-      facts.serverTimeMs = serverTime.ms;
-      return withCanonical(text, { facts, serverTimeResolutionMs: serverTime.resolutionMs });
-    }
-    return withCanonical(text, { facts });
+  const complaint = readAwsTimeComplaint(text);
+  if (complaint) {
+    facts.requestTimeMs = complaint.requestTimeMs;
+    facts.serverTimeMs = complaint.serverTimeMs;
+    facts.maxAllowedSkewMs = complaint.windowMs;
+    // The compact form states whole seconds.
+    return withCanonical(text, { facts, serverTimeResolutionMs: 1000 });
   }
   const timestamp = TIMESTAMP_EXPIRED.exec(text);
   if (timestamp) {
@@ -177,11 +136,6 @@ function stringOf(value: unknown): string | undefined {
 
 function nonBlank(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value;
-}
-
-function first(value: unknown): Record<string, unknown> | undefined {
-  const item = Array.isArray(value) ? value.find(isRecord) : value;
-  return isRecord(item) ? item : undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -36,6 +36,8 @@ const ALLOWED_KEYS: ReadonlySet<string> = new Set([
   "deadEnds",
   "firstDifference",
   "checked",
+  "candidates",
+  "check",
   "field",
   "client",
   "server",

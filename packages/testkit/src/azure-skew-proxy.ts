@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import {
   type AzureErrorResponse,
   authenticationFailed,
+  azureError,
   azureTime,
   dateHeaderDetail,
   macMismatchDetail,
@@ -64,9 +65,11 @@ export interface AzureProxyLogEntry {
   status: number;
   /** `x-ms-error-code` of an error response. */
   code?: string;
+  /** The response's `x-ms-request-id`, which the client's error and events quote. */
+  requestId?: string;
   /** The request carried a SAS (`sig` in the query). */
   sas: boolean;
-  /** The proxy answered itself (clock check) rather than Azurite. */
+  /** The proxy answered itself (its clock check, or a `cannedError`) rather than Azurite. */
   rejectedByProxy: boolean;
   /** Real-clock ms when the response was sent. */
   at: number;
@@ -108,6 +111,7 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
     req: IncomingMessage,
     status: number,
     code: string | undefined,
+    requestId: string | undefined,
     rejected: boolean,
     fault?: AzureProxyLogEntry["fault"],
   ) => {
@@ -118,6 +122,7 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
       path: url.pathname,
       status,
       ...(code ? { code } : {}),
+      ...(requestId ? { requestId } : {}),
       sas: url.searchParams.has("sig"),
       rejectedByProxy: rejected,
       at: Date.now(),
@@ -143,6 +148,7 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
   ) => {
     const isError = status >= 400;
     const code = single(headers["x-ms-error-code"] as string | string[] | undefined);
+    const requestId = single(headers["x-ms-request-id"] as string | string[] | undefined);
     const out: OutgoingHttpHeaders = { ...headers };
     delete out.date;
     const stamped = clock.now() + (faults.dateShiftMs ?? 0);
@@ -164,16 +170,16 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
       res.flushHeaders();
       const timer = setTimeout(() => req.socket.resetAndDestroy(), RESET_DELAY_MS);
       timer.unref();
-      record(req, status, code, rejected, "reset-after-headers");
+      record(req, status, code, requestId, rejected, "reset-after-headers");
       return;
     }
     if (typeof content === "string") {
       res.end(content);
-      record(req, status, code, rejected);
+      record(req, status, code, requestId, rejected);
       return;
     }
     content.pipe(res);
-    res.on("finish", () => record(req, status, code, rejected));
+    res.on("finish", () => record(req, status, code, requestId, rejected));
   };
 
   const reject = async (req: IncomingMessage, res: ServerResponse, error: AzureErrorResponse) => {
@@ -228,11 +234,13 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
       clock.setOffset(clock.offsetMs + faults.clockStepPerRequestMs);
     if (faults.stall) {
       // Held until the client gives up or the proxy closes; counted, never answered.
-      record(req, 0, undefined, true, "stall");
+      record(req, 0, undefined, undefined, true, "stall");
       return;
     }
     const error = clockCheck(req, clock.now(), allowedSkewMs, faults.bodyTimeShiftMs ?? 0);
     if (error) void reject(req, res, error);
+    else if (faults.cannedError)
+      void reject(req, res, azureError(bodyTime(), faults.cannedError, req.method ?? "GET"));
     else forward(req, res);
   };
 

@@ -111,6 +111,8 @@ export interface GcsTestServer {
   /** Forgets every issued access token (clients must grant again). */
   revokeTokens(): void;
   close(): Promise<void>;
+  /** Resolves once the server has stopped, by `close()` or by idling out. */
+  readonly closed: Promise<void>;
 }
 
 interface UploadSession {
@@ -193,6 +195,8 @@ export async function startGcsTestServer(
     });
     return closing;
   };
+  // The server's own "close" event: after close(), whoever called it, and its connections ended.
+  const closed = new Promise<void>((resolve) => server.once("close", () => resolve()));
   const idle = setTimeout(() => void close(), context.options.idleTimeoutMs);
   idle.unref();
 
@@ -229,6 +233,7 @@ export async function startGcsTestServer(
       context.tokens.clear();
     },
     close,
+    closed,
   };
 }
 
