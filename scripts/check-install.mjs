@@ -21,6 +21,8 @@ const startedAt = Date.now();
 /** Peers at the versions the Node 20 suite tests, as a user would add them. */
 const PEERS = [
   "@aws-sdk/client-s3@3.1169.0",
+  "@aws-sdk/client-dynamodb@3.1169.0",
+  "@aws-sdk/client-sts@3.1169.0",
   "@azure/storage-blob@12.32.0",
   "@google-cloud/storage@7.22.0",
   "@opentelemetry/api@1.10.0",
@@ -28,6 +30,7 @@ const PEERS = [
 
 /** The README snippet of each installed package, in the order their lines are printed. */
 const SNIPPETS = [
+  ["@skewguard/aws", "readme-aws-snippet.mjs"],
   ["@skewguard/aws-s3", "readme-s3-snippet.mjs"],
   ["@skewguard/azure-blob", "readme-azure-blob-snippet.mjs"],
   ["@skewguard/gcs", "readme-gcs-snippet.mjs"],

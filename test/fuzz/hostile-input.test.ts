@@ -51,6 +51,12 @@ const REAL: Record<Provider, readonly string[]> = {
     bodies.AZURE_MAC_MISMATCH,
     bodies.AZURITE_AUTHORIZATION_FAILURE,
   ],
+  aws: [
+    bodies.AWS_JSON_SIGNATURE_EXPIRED,
+    bodies.AWS_JSON_NOT_YET_CURRENT,
+    bodies.AWS_QUERY_SIGNATURE_EXPIRED,
+    bodies.EC2_REQUEST_EXPIRED,
+  ],
 };
 
 /**
@@ -269,6 +275,28 @@ const CARRIERS: Record<Provider, readonly Carrier[]> = {
       }),
     },
   ],
+  aws: [
+    {
+      cut: MESSAGE,
+      shown: true,
+      build: (t) => ({ body: "", fields: { Code: "InvalidSignatureException", Message: t } }),
+    },
+    {
+      cut: MESSAGE,
+      shown: true,
+      build: (t) => ({
+        body: JSON.stringify({
+          __type: "com.amazon.coral.service#InvalidSignatureException",
+          message: t,
+        }),
+      }),
+    },
+    {
+      cut: BODY,
+      shown: false,
+      build: (t) => ({ body: "", fields: { Code: "InvalidSignatureException", Message: t } }),
+    },
+  ],
 };
 
 function s3Fields(message: string, lastLine: string): Record<string, string> {
@@ -416,7 +444,7 @@ async function everythingSaid(
   };
 }
 
-describe.each(["s3", "gcs", "azure"] as const)("hostile input (%s)", (provider) => {
+describe.each(["s3", "gcs", "azure", "aws"] as const)("hostile input (%s)", (provider) => {
   it(`${CASES_PER_PROVIDER} mutated bodies, headers and fields, and credentials straddling every cut: no throw, every input judged, bounded output, no fragment of a credential in any event, log line or attached diagnosis`, async () => {
     let straddled = 0;
     let straddledShown = 0;

@@ -6,7 +6,7 @@ import {
 } from "@aws-sdk/s3-presigned-post";
 import type { RecoveryOptions } from "@skewguard/diagnosis";
 import { endpointKey, SkewRecovery } from "@skewguard/diagnosis/adapter";
-import { recoveryFor } from "./plugin.js";
+import { recoveryFor } from "@skewguard/aws/adapter";
 
 export type { PresignedPost, PresignedPostOptions };
 

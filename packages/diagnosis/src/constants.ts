@@ -96,7 +96,11 @@ export function codeOfMessage(message: string): string | undefined {
   return MESSAGE_CODES.find(([pattern]) => pattern.test(message))?.[1];
 }
 
-/** Azure's AuthenticationErrorDetail and OAuth error_description phrases that name the clock. */
+/**
+ * Phrases that name the clock: Azure's AuthenticationErrorDetail, OAuth error_description, and
+ * the AWS front end's messages (awsJson, awsQuery, restJson, Route 53), which come under a code
+ * that is only a possible one (`InvalidSignatureException`, `SignatureDoesNotMatch`) or none.
+ */
 const TIME_COMPLAINTS: readonly RegExp[] = [
   /request date header too old/i,
   /request date header.*not yet valid/i,
@@ -106,6 +110,7 @@ const TIME_COMPLAINTS: readonly RegExp[] = [
   /jwt.*(?:expired|not yet valid|issued in the future)/i,
   /Signature expired: \d{8}T\d{6}Z is now earlier than/,
   /Signature not yet current: \d{8}T\d{6}Z is still later than/,
+  /Request timestamp: .{1,64} expired\. It must be within/,
 ];
 
 /** A presigned URL, SAS or signed URL outside its validity window. */
@@ -131,6 +136,9 @@ export function hasTimeComplaint(facts: ErrorFacts): boolean {
 /** Whether a failure is a presigned URL / SAS / signed URL used outside its validity window. */
 export function isPresignedExpiry(facts: ErrorFacts): boolean {
   if (facts.expiresSeconds !== undefined || facts.expiresAtMs !== undefined) return true;
+  // EC2 says "Request has expired." of a stale header-signed request, under a skew code of its
+  // own (`RequestExpired`); S3 says it of a presigned URL, under `AccessDenied`.
+  if (facts.code !== undefined && DEFINITE_SKEW_CODES.has(facts.code)) return false;
   const text = `${facts.message ?? ""}\n${facts.detail ?? ""}`;
   return PRESIGNED_COMPLAINTS.some((re) => re.test(text));
 }

@@ -79,6 +79,23 @@ describe("decide", () => {
     expect(d).toMatchObject({ action: "return", skipReason: "not-clock" });
   });
 
+  it("resends a definite failure signed on the server's clock: the signature went stale in transit", () => {
+    // A Lambda frozen between signing and sending: "Signature expired" while the offset is right.
+    const held = { usedOffsetMs: 15 * MIN + 100, heldMs: 6 * MIN };
+    const d = decide(input(held));
+    expect(d).toMatchObject({ action: "resend", offsetMs: 15 * MIN, verdict: "definite" });
+    expect(d.why).toMatch(/stale on arrival/);
+    // Still once only, and never against the user's wishes or an unreplayable body.
+    expect(decide(input({ ...held, alreadyResent: true })).skipReason).toBe("already-resent");
+    expect(decide(input({ ...held, replayable: false })).skipReason).toBe("body-not-replayable");
+    // A quick answer that names the clock while the clock agrees is no stale signature: a
+    // server whose words and clock disagree, or sampling jitter. Not resent.
+    expect(decide(input({ ...held, heldMs: 200 }))).toMatchObject({
+      action: "return",
+      skipReason: "not-clock",
+    });
+  });
+
   it("names why a clock failure was not resent", () => {
     expect(decide(input({ alreadyResent: true })).skipReason).toBe("already-resent");
     expect(decide(input({ resendAllowed: false })).skipReason).toBe("resend-disabled");

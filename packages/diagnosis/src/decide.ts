@@ -19,6 +19,8 @@ export interface DecideInput {
   replayable: boolean;
   /** False when the user asked for a single attempt (`maxAttempts: 1`). */
   resendAllowed: boolean;
+  /** How long the failed attempt took from before its signing to its answer, ms. */
+  heldMs?: number;
 }
 
 export interface DecideOptions {
@@ -42,6 +44,13 @@ export const DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS = 60_000;
  * clock step and cost a futile resend.
  */
 export const MIN_DEFINITE_SKEW_MS = 1_000;
+
+/**
+ * A request signed on the server's clock and refused for its time is taken for one whose
+ * signature went stale on the way only when it took at least this long: no service's window is
+ * shorter, so a quicker answer means the server's clock is not the one its words claim.
+ */
+export const MIN_STALE_HOLD_MS = 60_000;
 
 /**
  * The recovery decision (design section 3): resend now with the corrected clock, or return
@@ -70,7 +79,15 @@ export function decide(input: DecideInput, options: DecideOptions = {}): Decisio
   const skewMs = estimate.offsetMs - input.usedOffsetMs;
   const signedInsideBounds =
     input.usedOffsetMs >= estimate.lowMs && input.usedOffsetMs <= estimate.highMs;
-  if (signedInsideBounds) {
+  // Signed on the server's clock, yet the server says the signing time was out of its window:
+  // the signature went stale before it arrived (a process frozen between signing and sending,
+  // a request held in a queue). A fresh signature is the cure, so it is resent like a skew.
+  const stale =
+    signedInsideBounds &&
+    input.estimateTrusted &&
+    verdict === "definite" &&
+    (input.heldMs ?? 0) >= MIN_STALE_HOLD_MS;
+  if (signedInsideBounds && !stale) {
     return input.estimateTrusted
       ? skip(input, "not-clock", "the request was already signed on the server's clock")
       : skip(
@@ -83,7 +100,7 @@ export function decide(input: DecideInput, options: DecideOptions = {}): Decisio
     verdict === "possible"
       ? (options.possibleSkewThresholdMs ?? DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS)
       : MIN_DEFINITE_SKEW_MS;
-  if (Math.abs(skewMs) < threshold) {
+  if (!stale && Math.abs(skewMs) < threshold) {
     return skip(
       input,
       "not-clock",
@@ -112,7 +129,9 @@ export function decide(input: DecideInput, options: DecideOptions = {}): Decisio
     verdict,
     offsetMs: estimate.offsetMs,
     skewMs,
-    why: `signed ${formatMs(skewMs)} off the server's clock; re-signing on the server's clock`,
+    why: stale
+      ? "signed on the server's clock but stale on arrival (held after signing); re-signing now"
+      : `signed ${formatMs(skewMs)} off the server's clock; re-signing on the server's clock`,
   };
 }
 

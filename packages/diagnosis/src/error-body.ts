@@ -1,5 +1,5 @@
 import { cutAt } from "./redact.js";
-import type { ErrorFacts } from "./types.js";
+import type { ErrorFacts, TimeSource } from "./types.js";
 
 /**
  * Error bodies worth reading are a few kilobytes; anything past this is not an error document
@@ -35,6 +35,8 @@ export interface ParsedErrorBody {
   facts: ErrorFacts;
   /** Resolution of `facts.serverTimeMs`, present exactly when it is. */
   serverTimeResolutionMs?: number;
+  /** Where the body stated that time, when not in the provider's usual element. */
+  timeSource?: TimeSource;
 }
 
 /** Trimmed text, or undefined when nothing is left: an empty element is no evidence. */

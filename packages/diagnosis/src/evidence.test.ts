@@ -4,15 +4,20 @@ import {
   ALL_BODIES,
   AZURE_DATE_TOO_OLD,
   AZURE_SAS_TIME_FRAME,
+  AWS_JSON_SIGNATURE_EXPIRED,
+  AWS_QUERY_SIGNATURE_EXPIRED,
+  EC2_REQUEST_EXPIRED,
   GCS_INVALID_GRANT,
   GCS_JSON_AUTH_ERROR,
   GCS_XML_SIGNATURE_DOES_NOT_MATCH,
   S3_REQUEST_HAS_EXPIRED,
   S3_REQUEST_TIME_TOO_SKEWED,
 } from "./error-bodies.fixture.js";
+import { classifyClockVerdict, isPresignedExpiry } from "./constants.js";
 import { DEFAULT_BODY_CAP_BYTES, readCapped, readEvidence } from "./evidence.js";
 import { parseHttpDate } from "./http-date.js";
 import { parseAzureAuthenticationDetail, parseAzureErrorXml } from "./parse-azure.js";
+import { parseAwsJsonError, readAwsErrorMessage } from "./parse-aws-protocols.js";
 import { parseGcsErrorJson } from "./parse-gcs.js";
 import { parseS3ErrorXml, s3FieldsToFacts } from "./parse-s3.js";
 import type { Observation } from "./types.js";
@@ -231,6 +236,84 @@ describe("readEvidence", () => {
   });
 });
 
+describe("readEvidence, AWS protocols other than S3's", () => {
+  const SERVER = at("2026-11-23T10:00:00Z");
+  const messageTime = {
+    source: "aws-signature-message",
+    serverTimeMs: SERVER,
+    resolutionMs: 1000,
+    fromBody: true,
+  };
+
+  it("takes the server's time in an awsJson 'Signature expired' message as exact body evidence", () => {
+    const evidence = readEvidence(
+      observation({ provider: "aws", status: 400, body: AWS_JSON_SIGNATURE_EXPIRED }),
+    );
+    expect(evidence.facts).toMatchObject({
+      code: "InvalidSignatureException",
+      requestTimeMs: at("2026-11-23T09:40:00Z"),
+      serverTimeMs: SERVER,
+    });
+    expect(evidence.time).toEqual([messageTime]);
+  });
+
+  it("reads the same from the fields the AWS SDK put on its error, with x-amzn-RequestId", () => {
+    const evidence = readEvidence(
+      observation({
+        provider: "aws",
+        status: 400,
+        headers: { "x-amzn-requestid": "REQ-1", date: DATE },
+        fields: {
+          __type: "com.amazon.coral.service#InvalidSignatureException",
+          Code: "InvalidSignatureException",
+          message:
+            "Signature not yet current: 20261123T102000Z is still later than 20261123T100500Z (20261123T100000Z + 5 min.)",
+        },
+      }),
+    );
+    expect(evidence.facts).toMatchObject({
+      code: "InvalidSignatureException",
+      requestId: "REQ-1",
+      requestTimeMs: at("2026-11-23T10:20:00Z"),
+      serverTimeMs: SERVER,
+    });
+    expect(evidence.time[0]).toEqual(messageTime);
+  });
+
+  it("reads awsQuery and ec2Query XML, and restJson's code from x-amzn-ErrorType", () => {
+    const query = readEvidence(observation({ provider: "aws", body: AWS_QUERY_SIGNATURE_EXPIRED }));
+    expect(query.facts.code).toBe("SignatureDoesNotMatch");
+    expect(query.time).toEqual([messageTime]);
+    const ec2 = readEvidence(observation({ provider: "aws", body: EC2_REQUEST_EXPIRED }));
+    expect(ec2.facts).toMatchObject({ code: "RequestExpired", message: "Request has expired." });
+    expect(ec2.time).toEqual([]);
+    const rest = readEvidence(
+      observation({
+        provider: "aws",
+        body: '{"Type":"User","message":"Signature expired: 20261123T094000Z is now earlier than 20261123T095500Z (20261123T100000Z - 5 min.)"}',
+        headers: {
+          "x-amzn-errortype":
+            "InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/",
+        },
+      }),
+    );
+    expect(rest.facts.code).toBe("InvalidSignatureException");
+    expect(rest.time).toEqual([messageTime]);
+  });
+
+  it("classifies the AWS front end's time complaints as definite, and EC2's RequestExpired as no presigned URL", () => {
+    for (const body of [AWS_JSON_SIGNATURE_EXPIRED, AWS_QUERY_SIGNATURE_EXPIRED]) {
+      const { facts } = readEvidence(observation({ provider: "aws", body }));
+      expect(classifyClockVerdict(400, facts)).toBe("definite");
+    }
+    const ec2 = readEvidence(observation({ provider: "aws", body: EC2_REQUEST_EXPIRED })).facts;
+    expect(classifyClockVerdict(400, ec2)).toBe("definite");
+    expect(isPresignedExpiry(ec2)).toBe(false);
+    // S3 says "Request has expired" of presigned URLs, under AccessDenied: still presigned.
+    expect(isPresignedExpiry({ code: "AccessDenied", message: "Request has expired" })).toBe(true);
+  });
+});
+
 describe("readCapped", () => {
   it("exports the 64 KiB default", () => {
     expect(DEFAULT_BODY_CAP_BYTES).toBe(65536);
@@ -273,13 +356,17 @@ const PARSERS: ReadonlyArray<[string, (text: string) => unknown]> = [
   ["parseGcsErrorJson", parseGcsErrorJson],
   ["parseAzureErrorXml", parseAzureErrorXml],
   ["parseAzureAuthenticationDetail", parseAzureAuthenticationDetail],
-  ...(["s3", "gcs", "azure"] as const).map((provider): [string, (text: string) => unknown] => [
-    `readEvidence(${provider})`,
-    (text) =>
-      readEvidence(
-        observation({ provider, body: text, headers: { date: text, "x-ms-error-code": text } }),
-      ),
-  ]),
+  ["parseAwsJsonError", parseAwsJsonError],
+  ["readAwsErrorMessage", readAwsErrorMessage],
+  ...(["s3", "gcs", "azure", "aws"] as const).map(
+    (provider): [string, (text: string) => unknown] => [
+      `readEvidence(${provider})`,
+      (text) =>
+        readEvidence(
+          observation({ provider, body: text, headers: { date: text, "x-ms-error-code": text } }),
+        ),
+    ],
+  ),
 ];
 
 describe("every parser, on hostile input", () => {

@@ -325,6 +325,7 @@ export class SkewRecovery {
         alreadyResent: obs.resent === true,
         replayable,
         resendAllowed: request.resendAllowed ?? true,
+        heldMs: obs.receivedAt - obs.sentAt,
       },
       { possibleSkewThresholdMs: this.#possibleSkewThresholdMs },
     );

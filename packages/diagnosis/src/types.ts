@@ -8,7 +8,8 @@ export interface Clock {
   now(): number;
 }
 
-export type Provider = "s3" | "gcs" | "azure";
+/** `aws`: any AWS service but S3 (DynamoDB, SQS, STS, ...), through `@skewguard/aws`. */
+export type Provider = "s3" | "gcs" | "azure" | "aws";
 
 /** Lower-cased header names to values; repeated headers are joined with ", " as Node does. */
 export type HeaderMap = Readonly<Record<string, string | undefined>>;
@@ -18,6 +19,7 @@ export type TimeSource =
   | "date-header" // RFC 7231 Date: whole seconds
   | "s3-server-time" // <ServerTime> in an S3/GCS XML error body
   | "azure-detail-time" // "Time:..." or "Current [...]" in an Azure AuthenticationErrorDetail
+  | "aws-signature-message" // "(20261204T103001Z - 5 min.)" in an AWS "Signature expired" message
   | "token-endpoint"; // a time read from an OAuth error or token response
 
 /** One reading of the server's clock carried by one response. */

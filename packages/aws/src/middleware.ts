@@ -13,6 +13,16 @@ import { type ClockConfig, clearSkewCorrectedFlag, signWithOffset } from "./sdk-
 import { dropSignedFacts, takeSignedFacts } from "./signed-request.js";
 
 /**
+ * The offset store's key for a request (see `endpointKey`): its `host[:port]` by default; a
+ * service whose hosts carry a resource name (S3's virtual-hosted buckets) cuts it off, so that
+ * every resource behind one endpoint shares one estimate.
+ */
+export type EndpointOf = (request: HttpRequest, input: object) => string | undefined;
+
+/** Any AWS service: the request's own `host[:port]`. */
+export const requestEndpoint: EndpointOf = (request) => endpointKey(request);
+
+/**
  * Sits between `retryMiddleware` and `httpSigningMiddleware`, so it runs once per SDK attempt
  * and sees the request before it is signed. It translates: the engine runs the attempt, and
  * each send signs at the offset the engine chose (a corrective resend happens inside the same
@@ -22,6 +32,7 @@ export const skewRecoveryMiddleware =
   <Input extends object, Output extends object>(
     config: ClockConfig,
     recovery: SkewRecovery,
+    endpointOf: EndpointOf = requestEndpoint,
   ): FinalizeRequestMiddleware<Input, Output> =>
   (next: FinalizeHandler<Input, Output>, context: HandlerExecutionContext) =>
   async (args: FinalizeHandlerArguments<Input>): Promise<FinalizeHandlerOutput<Output>> => {
@@ -32,8 +43,7 @@ export const skewRecoveryMiddleware =
       recovery.replayBufferBytes,
       declaredLength(request.headers),
     );
-    const host =
-      endpointKey(request, (args.input as { Bucket?: unknown }).Bucket) ?? request.hostname;
+    const host = endpointOf(request, args.input) ?? request.hostname;
     const operation = context.commandName?.replace(/Command$/, "");
     return recovery.run(
       {
