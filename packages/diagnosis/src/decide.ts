@@ -49,6 +49,11 @@ export interface DecideInput {
   sdkClock?: boolean;
   /** The bound one answer may correct the clock by, for `why`. @default 24 h */
   maxCorrectionMs?: number;
+  /**
+   * The failed attempt was signed by the SDK on its own clock (`AttemptPlan.sdkClock`): it is
+   * the SDK's own attempt, observed, never added to; what comes next is the SDK's to decide.
+   */
+  signedBySdk?: boolean;
 }
 
 export interface DecideOptions {
@@ -82,6 +87,18 @@ export function decide(input: DecideInput, options: DecideOptions = {}): Decisio
       action: "return",
       verdict,
       why: "a presigned URL outside its validity window; make a new one on the corrected clock",
+      declined: true,
+      ...skewOf(input),
+    };
+  }
+  if (input.signedBySdk && !input.refuted) {
+    // Learned from, never resent: a resend here would add a request to an attempt the SDK
+    // makes exactly as it would without skewguard. (A refuted claim is handled below: the
+    // SDK's retry would sign on a time the server itself has shown false.)
+    return {
+      action: "return",
+      verdict,
+      why: "signed on the SDK's own clock while a reading beyond the bound awaited confirmation: left to the SDK, as without skewguard",
       declined: true,
       ...skewOf(input),
     };
@@ -212,7 +229,7 @@ function boundOf(input: DecideInput): string {
 function whyHeld(input: DecideInput, held: HeldReading): string {
   const claim = `the server's clock reads ${formatMs(held.offsetMs)} off the local clock, beyond the ${boundOf(input)} one answer may correct, and nothing confirms it yet: not signed with`;
   if (held.tried && !input.sdkClock) {
-    return `${claim}; a request signed on it was refused, though not as skewed, so it is not tried again until the server refuses a request as skewed`;
+    return `${claim}; a request signed on it was refused, though not as skewed, so it is not tried again for a minute`;
   }
   if (input.sdkClock) {
     return `${claim}; until a request signed on it is accepted, requests are signed on the SDK's own clock, exactly as without skewguard, and the SDK's own retry or next request confirms or refutes it`;

@@ -106,10 +106,11 @@ export interface PendingStep extends OffsetInterval {
   /** Answers that agreed on it so far (1 when first seen). @default 1 */
   agreeing?: number;
   /**
-   * A request signed on it was refused, though not as skewed (a signature mismatch): it is
-   * not tried again until a refusal that is about the time agrees with it.
+   * Local clock ms when a request signed on it was refused, though not as skewed (a signature
+   * mismatch, which a wrong key explains as well): an adapter waits a while before trying it
+   * again.
    */
-  tried?: true;
+  triedAt?: number;
 }
 
 /** At most this many refuted readings are remembered per endpoint; the oldest goes first. */
@@ -380,9 +381,7 @@ function hold(
       : undefined;
   const agreeing = agreed ? (pending?.agreeing ?? 1) + 1 : 1;
   const bounds = agreed ?? interval;
-  // A refusal about the time, agreeing, earns a reading that was tried once another trial.
-  const tried =
-    agreed !== undefined && pending?.tried === true && signing?.verdict !== "refused-as-skewed";
+  const triedAt = agreed !== undefined ? pending?.triedAt : undefined;
   // The server accepted a request signed on this very reading: no lying server can do that.
   if (signing?.verdict === "accepted" && distanceMs(bounds, signing.offsetMs) <= boundMs) {
     return {
@@ -399,7 +398,7 @@ function hold(
         at: localNow,
         beyondBound: true,
         agreeing,
-        ...(tried ? { tried } : {}),
+        ...(triedAt === undefined ? {} : { triedAt }),
       },
     },
     outcome: "untrusted-implausible",
@@ -427,8 +426,8 @@ function settleHeld(
   const distance = distanceMs(pending, signing.offsetMs);
   if (signing.verdict === "refused") {
     // Signed on it and refused, though not for the time: the trial says nothing either way.
-    if (distance > slackMs || pending.tried) return { state };
-    return { state: { ...state, pending: { ...pending, tried: true } } };
+    if (distance > slackMs) return { state };
+    return { state: { ...state, pending: { ...pending, triedAt: localNow } } };
   }
   if (signing.verdict === "refused-as-skewed") {
     if (distance > slackMs) return { state };
@@ -436,7 +435,7 @@ function settleHeld(
   }
   if (distance > boundMs) return { state: withRefuted(dropPending(state), pending) };
   if (distance > slackMs || interval !== undefined) return { state };
-  const { at: _at, beyondBound: _beyond, agreeing, tried: _tried, ...bounds } = pending;
+  const { at: _at, beyondBound: _beyond, agreeing, triedAt: _tried, ...bounds } = pending;
   return {
     state: {
       ...keepRefuted(state),

@@ -40,8 +40,8 @@ export interface HeldCorrection {
   highMs: number;
   /** Answers that agreed on it so far. */
   agreeing: number;
-  /** A request signed on it was refused, though not as skewed: not to be tried again yet. */
-  tried: boolean;
+  /** Local clock ms when a request signed on it was refused, though not as skewed. */
+  triedAt?: number;
   /** Local clock ms of the last answer that gave it. */
   at: number;
 }
@@ -91,7 +91,7 @@ export class OffsetStore {
       lowMs: pending.lowMs,
       highMs: pending.highMs,
       agreeing: pending.agreeing ?? 1,
-      tried: pending.tried === true,
+      ...(pending.triedAt === undefined ? {} : { triedAt: pending.triedAt }),
       at: pending.at,
     };
   }

@@ -4,7 +4,7 @@ import { diagnosisOf } from "./diagnosis-of.js";
 import { isSkewguardError } from "./errors.js";
 import type { SkewguardEvent } from "./events.js";
 import { OffsetStore } from "./offset-store.js";
-import { SkewRecovery } from "./recovery.js";
+import { HELD_RETRIAL_AFTER_MS, SkewRecovery } from "./recovery.js";
 
 /**
  * The engine driven by a fake attempt function: a "server" with its own clock that checks the
@@ -35,6 +35,8 @@ interface Server {
   outOfWindow: Answer;
   /** A wrong Date header on errors (a forged or broken front end). */
   errorDate?: number;
+  /** A Date header on errors this far ahead of the server's clock (a forged one that ticks). */
+  errorAheadMs?: number;
 }
 
 function setup(
@@ -77,7 +79,7 @@ function setup(
     const serverNow = local + s.aheadMs;
     const inside = Math.abs(serverNow - signedAt) <= s.windowMs;
     const answer = inside ? s.inWindow : s.outOfWindow;
-    const dateMs = answer === "ok" ? serverNow : (s.errorDate ?? serverNow);
+    const dateMs = answer === "ok" ? serverNow : (s.errorDate ?? serverNow + (s.errorAheadMs ?? 0));
     const date = httpDate(dateMs);
     sdk.offsetMs = (answer === "skewed" ? serverNow : dateMs) - local;
     const extra = plan.sdkClock ? { signedOffsetMs: used } : {};
@@ -411,7 +413,7 @@ describe("SkewRecovery.run: corrections beyond the 24-hour bound", () => {
   it("a server claiming 2099 in every signature failure: tried once on it, then never again", async () => {
     const t = setup({
       aheadMs: 20 * MIN,
-      errorDate: Date.parse("2099-01-01"),
+      errorAheadMs: Date.parse("2099-01-01") - SERVER_NOW,
       outOfWindow: "bad-signature",
     });
     for (let i = 0; i < 2; i++) await rejection(t.run());
@@ -420,7 +422,11 @@ describe("SkewRecovery.run: corrections beyond the 24-hour bound", () => {
     for (let i = 0; i < 3; i++) await rejection(t.run());
     expect(t.plans).toHaveLength(6);
     expect(t.recovery.signingOffsetMs(HOST)).toBe(0);
-    expect(skipped(t.events).at(-1)?.why).toMatch(/not tried again/);
+    expect(skipped(t.events).at(-1)?.why).toMatch(/not tried again for a minute/);
+    // A minute on (a key fixed meanwhile would be accepted now): one more trial.
+    t.advance(HELD_RETRIAL_AFTER_MS);
+    await rejection(t.run());
+    expect(t.plans).toHaveLength(8);
   });
 
   it("an SDK's retry signed on a forged 2099 and refused as skewed refutes it for good", async () => {
@@ -435,9 +441,10 @@ describe("SkewRecovery.run: corrections beyond the 24-hour bound", () => {
     await rejection(t.run(request));
     expect(outcomes[0]).toMatchObject({ declined: true, reason: "evidence-untrusted" });
     // The SDK retries on what it learned, 2099, exactly as without skewguard: refused as skewed
-    // while the server still claims 2099. A lie: refuted, so the SDK's flag may go.
+    // while the server still claims 2099. A lie: refuted, and not left to the SDK to retry on.
     await rejection(t.run(request));
     expect(t.plans[1]).toMatchObject({ sdkClock: true });
+    expect(t.plans).toHaveLength(2);
     expect(t.signedWith[1]).toBeGreaterThan(70 * 365 * DAY);
     expect(outcomes[1]).toEqual({ declined: false, resent: false });
     // From then on: signed on skewguard's clock, 1 attempt, not left to the SDK.

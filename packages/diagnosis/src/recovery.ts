@@ -234,7 +234,7 @@ export class SkewRecovery {
       tell(request, { declined: false, resent: false });
       return settle(first.report);
     }
-    const decision = this.#judge(first.obs, request);
+    const decision = this.#judge(first.obs, request, stepAside);
     if (decision.offsetMs === undefined) {
       tell(request, outcomeOf(decision, false));
       return settle(first.report, decision.diagnosis);
@@ -252,7 +252,7 @@ export class SkewRecovery {
       return settle(second.report);
     }
     // The engine sees this was the corrective resend: it diagnoses and never resends again.
-    return settle(second.report, this.#judge(second.obs, request).diagnosis);
+    return settle(second.report, this.#judge(second.obs, request, false).diagnosis);
   }
 
   /**
@@ -330,7 +330,11 @@ export class SkewRecovery {
    * Learns from a failed attempt and decides: the offset to resend with, or the diagnosis to
    * hand back. Emits `request.resigned`, `recovery.skipped` and `signature.diagnosed`.
    */
-  #judge(obs: Observation, request: RecoveryRequest): Decision & { diagnosis?: Diagnosis } {
+  #judge(
+    obs: Observation,
+    request: RecoveryRequest,
+    signedBySdk: boolean,
+  ): Decision & { diagnosis?: Diagnosis } {
     const { facts, time, cached } = readEvidence(obs);
     const verdict = classifyClockVerdict(obs.status, facts);
     const presignedExpiry = obs.presigned === true || isPresignedExpiry(facts);
@@ -365,6 +369,7 @@ export class SkewRecovery {
         ...(held ? { held } : {}),
         ...(learned.refuted ? { refuted: true } : {}),
         ...(request.sdkClock ? { sdkClock: true } : {}),
+        ...(signedBySdk ? { signedBySdk: true } : {}),
         maxCorrectionMs: this.offsets.maxCorrectionMs,
       },
       { possibleSkewThresholdMs: this.#possibleSkewThresholdMs },
@@ -398,7 +403,10 @@ export class SkewRecovery {
     if (outcome !== "untrusted-implausible" && !outcome.startsWith("ignored")) return undefined;
     const held = this.offsets.held(host);
     if (!held) return undefined;
-    const { offsetMs, lowMs, highMs, agreeing, tried } = held;
+    const { offsetMs, lowMs, highMs, agreeing, triedAt } = held;
+    // A reading whose trial was refused for its signature is tried again only after a while:
+    // a wrong key refuses every trial, and one more request a minute is its whole cost.
+    const tried = triedAt !== undefined && this.clock.now() - triedAt < HELD_RETRIAL_AFTER_MS;
     return { offsetMs, lowMs, highMs, agreeing, ...(tried ? { tried } : {}) };
   }
 
@@ -562,6 +570,9 @@ export class SkewRecovery {
     this.#sink.emit(event);
   }
 }
+
+/** How long a held reading whose trial was refused for its signature waits for another. */
+export const HELD_RETRIAL_AFTER_MS = 60_000;
 
 /**
  * Statuses a server gives only once it has authenticated the request: its signing time was
