@@ -606,12 +606,12 @@ function signingVerdictOf(
 const CORRECTING_CLAIM = /skewguard signs on the server's clock/i;
 
 /**
- * A diagnosis whose fixes tell what skewguard does: when it declined to correct because the
- * clock evidence was untrusted or unconfirmed, the claim that it corrects is replaced by why
- * it did not and what happens next.
+ * A diagnosis whose fixes tell what skewguard does: for a failure it declined to correct, or
+ * whose clock reading it found false, the claim that it corrects is replaced by why it did
+ * not and what happens next.
  */
 function truthfulFixes(diagnosis: Diagnosis, decision: Decision): Diagnosis {
-  if (decision.skipReason !== "evidence-untrusted") return diagnosis;
+  if (!decision.declined && decision.skipReason !== "evidence-untrusted") return diagnosis;
   if (!diagnosis.fixes.some((fix) => CORRECTING_CLAIM.test(fix))) return diagnosis;
   return {
     ...diagnosis,
