@@ -273,11 +273,10 @@ export function addSample(
       undefined;
 
   if (wild && !covered) {
-    if (
-      held.trialRefused ||
-      contradictsVerdict(interval, sample.signing, boundMs, slackMs) ||
-      nearRefuted(base, interval, boundMs)
-    ) {
+    if (nearRefuted(base, interval, boundMs)) {
+      return { state: base, outcome: "untrusted-disagreeing", interval, refuted: true };
+    }
+    if (held.trialRefused || contradictsVerdict(interval, sample.signing, boundMs, slackMs)) {
       return {
         state: withRefuted(base, interval),
         outcome: "untrusted-disagreeing",
