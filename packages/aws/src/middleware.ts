@@ -1,4 +1,4 @@
-import type { AttemptReport, SkewRecovery } from "@skewguard/diagnosis/adapter";
+import type { AttemptReport, RecoveryOutcome, SkewRecovery } from "@skewguard/diagnosis/adapter";
 import { endpointKey } from "@skewguard/diagnosis/adapter";
 import { HttpRequest, HttpResponse } from "@smithy/protocol-http";
 import type {
@@ -9,7 +9,13 @@ import type {
   HandlerExecutionContext,
 } from "@smithy/types";
 import { declaredLength, type ReplayableBody, toReplayableBody } from "./replayable-body.js";
-import { type ClockConfig, clearSkewCorrectedFlag, signWithOffset } from "./sdk-clock.js";
+import {
+  type ClockConfig,
+  clearSkewCorrectedFlag,
+  maxAttemptsOf,
+  sdkSigningOffsetMs,
+  signWithOffset,
+} from "./sdk-clock.js";
 import { dropSignedFacts, takeSignedFacts } from "./signed-request.js";
 
 /**
@@ -45,20 +51,41 @@ export const skewRecoveryMiddleware =
     );
     const host = endpointOf(request, args.input) ?? request.hostname;
     const operation = context.commandName?.replace(/Command$/, "");
-    return recovery.run(
-      {
-        host,
-        ...(operation ? { operation } : {}),
-        replayable: body.replayable,
-        resendAllowed: (await config.maxAttempts?.()) !== 1,
-      },
-      async ({ offsetMs }) => {
-        // The SDK signs at `Date.now() + systemClockOffset`: express the server's time by
-        // skewguard's (possibly injected) clock in those terms.
-        signWithOffset(context, config, recovery.clock.now() + offsetMs - Date.now());
-        return send(next, withBody(args, body), context);
-      },
-    );
+    let outcome: RecoveryOutcome | undefined;
+    try {
+      return await recovery.run(
+        {
+          host,
+          ...(operation ? { operation } : {}),
+          replayable: body.replayable,
+          resendAllowed: (await maxAttemptsOf(config)) !== 1,
+          // The SDK learns the clock and retries on it: what skewguard declines stays its own.
+          sdkClock: true,
+          onOutcome: (told) => {
+            outcome = told;
+          },
+        },
+        async (plan) => {
+          if (plan.sdkClock) {
+            // Signed exactly as without skewguard: report what the SDK signed with.
+            signWithOffset(context, undefined);
+            const sdkOffsetMs = await sdkSigningOffsetMs(config);
+            const report = await send(next, withBody(args, body), context);
+            return { ...report, signedOffsetMs: sdkOffsetMs + Date.now() - recovery.clock.now() };
+          }
+          // The SDK signs at `Date.now() + offset`: express the server's time by skewguard's
+          // (possibly injected) clock in those terms.
+          signWithOffset(context, recovery.clock.now() + plan.offsetMs - Date.now());
+          return send(next, withBody(args, body), context);
+        },
+      );
+    } catch (error) {
+      // The engine decides; this only translates. Handled by skewguard (resent, or the clock
+      // shown right): the SDK's flag would buy a futile retry. Declined: the SDK's own
+      // handling stands, flag, offset and retry, exactly as without skewguard.
+      if (outcome?.declined === false) clearSkewCorrectedFlag(error);
+      throw error;
+    }
   };
 
 /** One send, reported to the engine; what was signed is read only if it failed. */
@@ -78,7 +105,6 @@ async function send<Input extends object, Output extends object>(
       response: () => ({ headers: response.headers }),
     };
   } catch (error) {
-    clearSkewCorrectedFlag(error);
     const signed = takeSignedFacts(context);
     const response = (error as { $response?: unknown } | null)?.$response;
     // No response (a reset connection, an abort): nothing about the clock; the SDK decides.

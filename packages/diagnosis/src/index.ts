@@ -16,7 +16,7 @@ export type {
 export { CATALOGUE } from "./catalogue.js";
 export type { CatalogueEntry } from "./catalogue.js";
 export { OffsetStore, getDefaultOffsetStore, DEFAULT_MAX_HOSTS } from "./offset-store.js";
-export type { OffsetStoreOptions, ObserveResult } from "./offset-store.js";
+export type { OffsetStoreOptions, ObserveResult, HeldCorrection } from "./offset-store.js";
 export { RECOVERY_DEFAULTS } from "./recovery.js";
 export type { RecoveryOptions } from "./recovery.js";
 export { EVENT_TYPES, channelName } from "./events.js";

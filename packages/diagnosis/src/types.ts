@@ -183,8 +183,8 @@ export type SampleOutcome =
   | "ignored-cached" // the response carried Age
   | "ignored-slow" // the round trip exceeded the limit
   | "ignored-no-evidence"
-  | "untrusted-disagreeing" // the response's own evidences disagree
-  | "untrusted-implausible"; // beyond maxCorrectionMs of a valid local clock
+  | "untrusted-disagreeing" // the response's evidences disagree, or the server has shown the reading false
+  | "untrusted-implausible"; // beyond maxCorrectionMs of a valid local clock: held until a request signed on it is accepted
 
 export type DecisionAction = "resend" | "return";
 
@@ -210,6 +210,11 @@ export interface Decision {
   /** The skew the failed attempt was signed with, by the current estimate (estimate minus used offset). */
   skewMs?: number;
   verdict: ClockVerdict;
+  /**
+   * skewguard did not act on a failure the clock may have caused: the SDK's own handling of it
+   * must stand (see `RecoveryOutcome.declined`).
+   */
+  declined?: true;
 }
 
 /** Catalogue of causes (design section 5); stable names. */

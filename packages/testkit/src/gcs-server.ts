@@ -135,6 +135,8 @@ interface Context {
   publicKeys: ReturnType<typeof publicKeysOf>;
   baseUrl: string;
   now: () => number;
+  /** The real clock, captured when the server started. */
+  realNow: () => number;
 }
 
 /** What a route answers; written out in one place (`writeReply`), with the `Date` header. */
@@ -155,6 +157,9 @@ export async function startGcsTestServer(
   options: GcsTestServerOptions = {},
 ): Promise<GcsTestServer> {
   let clockOffsetMs = options.clockOffsetMs ?? 0;
+  // The real clock as it is now: a test that shifts this process's Date afterwards (a client
+  // whose clock reads 1970) leaves the server's clock where it was.
+  const realNow = Date.now;
   const accounts = options.serviceAccounts ?? [testServiceAccount()];
   const counts: GcsRequestCounts = { token: 0, json: 0, xml: 0 };
   const store = new GcsObjectStore();
@@ -173,7 +178,8 @@ export async function startGcsTestServer(
     },
     publicKeys: publicKeysOf(accounts),
     baseUrl: "",
-    now: () => Date.now() + clockOffsetMs,
+    now: () => realNow() + clockOffsetMs,
+    realNow,
   };
 
   let closing: Promise<void> | undefined;
@@ -289,7 +295,7 @@ function tokenEndpoint(context: Context, incoming: Incoming, refuseAll: boolean)
 function recordGrant(context: Context, incoming: Incoming, status: number): void {
   const form = new URLSearchParams(incoming.body.toString("utf8"));
   context.grants.push({
-    receivedAtMs: Date.now(),
+    receivedAtMs: context.realNow(),
     serverNowMs: context.now(),
     ...jwtTimesOf(form.get("assertion") ?? ""),
     status,

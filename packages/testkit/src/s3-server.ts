@@ -102,10 +102,19 @@ export interface S3TestServerOptions {
   flavor?: ServerFlavor;
   /**
    * `minimal` strips the evidence from error bodies (no `ServerTime`, `StringToSign`...): a
-   * server whose only clock evidence is the `Date` header.
+   * server whose only clock evidence is the `Date` header. `code-only` goes further, as some
+   * S3-compatible stores do: `Code` and `Message` alone, no `RequestId` or `HostId`, and no
+   * request id headers on errors (a `RequestTimeTooSkewed` with nothing but `Date`).
    * @default "full"
    */
-  errorBody?: "full" | "minimal";
+  errorBody?: "full" | "minimal" | "code-only";
+  /**
+   * Refuse a request that fails authentication as soon as its headers are in, without reading
+   * its body, and close the connection, as S3 does: a client still sending the body finds the
+   * socket closed under it (without `Expect: 100-continue` it never waited for a verdict).
+   * @default false
+   */
+  earlyRefusal?: boolean;
   /**
    * Object keys under these prefixes are refused with a policy AccessDenied, whatever the
    * signature: an error no clock fix can cure.
@@ -180,6 +189,8 @@ export interface S3RequestLogEntry {
   signedAt?: string;
   /** `partNumber` of an UploadPart or UploadPartCopy, whether it was accepted or refused. */
   partNumber?: number;
+  /** Which connection the request came on: 1 for the server's first, counting up. */
+  connection?: number;
 }
 
 export interface S3TestServer {
@@ -362,7 +373,9 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
   const clockSteps: Array<ClockStep & { seen: number }> = [];
   let dateMode: DateHeaderMode = options.dateHeader ?? "normal";
   const ageSeconds = options.ageSeconds ?? 100;
-  const minimalErrors = options.errorBody === "minimal";
+  const minimalErrors = options.errorBody === "minimal" || options.errorBody === "code-only";
+  const codeOnlyErrors = options.errorBody === "code-only";
+  const earlyRefusal = options.earlyRefusal === true;
   let pendingFault: ActiveFault | undefined = activeFault(options.fault);
   const faults = new WeakMap<IncomingMessage, S3Fault>();
   const stalled = new Set<ServerResponse>();
@@ -383,8 +396,10 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     const hostId = randomBytes(48).toString("base64");
     res.sendDate = false;
     if (flavor === "s3") {
-      res.setHeader("x-amz-request-id", requestId);
-      res.setHeader("x-amz-id-2", hostId);
+      if (!(isError && codeOnlyErrors)) {
+        res.setHeader("x-amz-request-id", requestId);
+        res.setHeader("x-amz-id-2", hostId);
+      }
       res.setHeader("Server", "AmazonS3");
     } else {
       res.setHeader("X-GUploader-UploadID", randomBytes(48).toString("base64url"));
@@ -401,7 +416,12 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     if (result.error) {
       body = faultyErrorBody(
         fault,
-        errorXml(result.error, flavor, { requestId, hostId }, minimalErrors),
+        errorXml(
+          result.error,
+          flavor,
+          codeOnlyErrors ? undefined : { requestId, hostId },
+          minimalErrors,
+        ),
       );
       res.setHeader(
         "Content-Type",
@@ -469,8 +489,10 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
         "arrival",
       );
     }
+    const connection = connections.get(req.socket);
     const entry: Omit<S3RequestLogEntry, "status" | "at"> = {
       method,
+      ...(connection === undefined ? {} : { connection }),
       path: rawPath,
       query: rawQuery,
       ...(target.bucket === undefined ? {} : { bucket: target.bucket }),
@@ -481,8 +503,9 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
       ...(partNumber === undefined ? {} : { partNumber }),
     };
     const refuse = async (error: S3ErrorResponse) => {
-      if (expectContinue) {
-        // Like S3: refuse before the body is sent, and drop the connection it was bound for.
+      if (expectContinue || earlyRefusal) {
+        // Like S3: refuse before the body is sent (or while it still comes), and drop the
+        // connection it was bound for.
         res.setHeader("Connection", "close");
       } else {
         await readBody(req);
@@ -493,6 +516,8 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
         { operation: "Authenticate", status: error.status, headers: [], error },
         entry,
       );
+      // The answer is out; the connection goes, whatever of the body was still on its way.
+      if (earlyRefusal && !expectContinue) res.on("finish", () => req.socket.destroy());
     };
 
     if (fault?.kind === "stall") {
@@ -610,6 +635,9 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
   });
 
   const server = createServer({ keepAliveTimeout: 5_000 });
+  const connections = new WeakMap<object, number>();
+  let connectionCount = 0;
+  server.on("connection", (socket) => connections.set(socket, ++connectionCount));
 
   function close(): Promise<void> {
     if (closing) return closing;
