@@ -1,7 +1,12 @@
 export { getSkewRecoveryPlugin } from "./s3-plugin.js";
-export type { ClockConfig, SkewRecoveryPluginOptions } from "@skewguard/aws";
+export type {
+  ClockConfig,
+  PluginStack,
+  SkewRecoveryPlugin,
+  SkewRecoveryPluginOptions,
+} from "@skewguard/aws";
 export { getSignedUrl } from "./presign.js";
-export type { SignedUrlOptions } from "./presign.js";
+export type { S3Command, SignedUrlOptions } from "./presign.js";
 export { createPresignedPost } from "./presigned-post.js";
 export type {
   PresignedPost,

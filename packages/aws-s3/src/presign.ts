@@ -1,7 +1,7 @@
+import type { S3Client, ServiceInputTypes } from "@aws-sdk/client-s3";
 import { getSignedUrl as sdkGetSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { RecoveryOptions } from "@skewguard/diagnosis";
 import { endpointKey, SkewRecovery } from "@skewguard/diagnosis/adapter";
-import type { MetadataBearer } from "@smithy/types";
 import { recoveryFor } from "@skewguard/aws/adapter";
 
 type SdkPresignOptions = NonNullable<Parameters<typeof sdkGetSignedUrl>[2]>;
@@ -12,6 +12,16 @@ type SdkPresignOptions = NonNullable<Parameters<typeof sdkGetSignedUrl>[2]>;
  */
 export type SignedUrlOptions = SdkPresignOptions &
   Pick<RecoveryOptions, "probe" | "probeTimeoutMs">;
+
+/**
+ * An S3 command (`new GetObjectCommand(...)`, `new PutObjectCommand(...)`, ...) of the client's
+ * `@aws-sdk/client-s3`. Typed by its shape, not with the presigner's `Command`: that comes from
+ * the presigner's own copy of `@smithy/types`, which need not be the one the client brings.
+ */
+export interface S3Command {
+  readonly input: ServiceInputTypes;
+  resolveMiddleware(...args: never[]): unknown;
+}
 
 let fallback: SkewRecovery | undefined;
 
@@ -38,13 +48,9 @@ function fallbackRecovery(): SkewRecovery {
  * });
  * ```
  */
-export async function getSignedUrl<
-  InputTypesUnion extends object,
-  InputType extends InputTypesUnion,
-  OutputType extends MetadataBearer = MetadataBearer,
->(
-  client: Parameters<typeof sdkGetSignedUrl<InputTypesUnion, InputType, OutputType>>[0],
-  command: Parameters<typeof sdkGetSignedUrl<InputTypesUnion, InputType, OutputType>>[1],
+export async function getSignedUrl(
+  client: S3Client,
+  command: S3Command,
   options: SignedUrlOptions = {},
 ): Promise<string> {
   const recovery = recoveryFor(client.config) ?? fallbackRecovery();
@@ -52,8 +58,10 @@ export async function getSignedUrl<
   const { signingDate } = sdkOptions;
   const localSigningTime =
     signingDate === undefined ? recovery.clock.now() : new Date(signingDate).getTime();
+  // The presigner types both with its own `@smithy/types`; they are the caller's S3 client and
+  // command, whichever copy describes them.
   const sign = (offsetMs: number) =>
-    sdkGetSignedUrl(client, command, {
+    sdkGetSignedUrl(client as never, command as never, {
       ...sdkOptions,
       signingDate: new Date(localSigningTime + offsetMs),
     });

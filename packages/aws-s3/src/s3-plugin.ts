@@ -1,7 +1,6 @@
-import type { ClockConfig, SkewRecoveryPluginOptions } from "@skewguard/aws";
+import type { ClockConfig, SkewRecoveryPlugin, SkewRecoveryPluginOptions } from "@skewguard/aws";
 import { type EndpointOf, skewRecoveryPlugin } from "@skewguard/aws/adapter";
 import { endpointKey, SkewRecovery } from "@skewguard/diagnosis/adapter";
-import type { Pluggable } from "@smithy/types";
 
 /**
  * S3's offset key: a virtual-hosted bucket's name is cut off the host, so every bucket behind
@@ -33,9 +32,9 @@ const s3Endpoint: EndpointOf = (request, input) =>
  * }
  * ```
  */
-export function getSkewRecoveryPlugin<Input extends object, Output extends object>(
+export function getSkewRecoveryPlugin(
   config: ClockConfig,
   options: SkewRecoveryPluginOptions = {},
-): Pluggable<Input, Output> {
+): SkewRecoveryPlugin {
   return skewRecoveryPlugin(config, new SkewRecovery("s3", options), s3Endpoint);
 }

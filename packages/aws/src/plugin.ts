@@ -1,6 +1,6 @@
 import type { RecoveryOptions } from "@skewguard/diagnosis";
 import { SkewRecovery } from "@skewguard/diagnosis/adapter";
-import type { Pluggable } from "@smithy/types";
+import type { MiddlewareStack } from "@smithy/types";
 import { SIGNED_REQUEST_CAPTURE_NAME, SKEW_RECOVERY_MIDDLEWARE_NAME } from "./constants.js";
 import { type EndpointOf, skewRecoveryMiddleware } from "./middleware.js";
 import type { ClockConfig } from "./sdk-clock.js";
@@ -8,6 +8,29 @@ import { signedRequestCapture } from "./signed-request.js";
 
 /** Options of `getSkewRecoveryPlugin`: the common skewguard options. */
 export type SkewRecoveryPluginOptions = RecoveryOptions;
+
+/**
+ * What `getSkewRecoveryPlugin` returns, for `client.middlewareStack.use(...)`. It is typed by
+ * its shape, not with `@smithy/types`' `Pluggable`: a client brings its own copy of
+ * `@smithy/types` (3.x for clients of 2024, 4.x later), and a type from any other copy would not
+ * be assignable to its stack's. This one fits the middleware stack of every copy.
+ */
+export interface SkewRecoveryPlugin {
+  applyToStack(stack: PluginStack): void;
+}
+
+/** The one method of a client's middleware stack that the plugin calls. */
+export interface PluginStack {
+  addRelativeTo(
+    middleware: never,
+    options: {
+      name: string;
+      relation: "before" | "after";
+      toMiddleware: string;
+      override: boolean;
+    },
+  ): void;
+}
 
 const recoveries = new WeakMap<object, SkewRecovery>();
 
@@ -35,10 +58,10 @@ const recoveries = new WeakMap<object, SkewRecovery>();
  * }
  * ```
  */
-export function getSkewRecoveryPlugin<Input extends object, Output extends object>(
+export function getSkewRecoveryPlugin(
   config: ClockConfig,
   options: SkewRecoveryPluginOptions = {},
-): Pluggable<Input, Output> {
+): SkewRecoveryPlugin {
   return skewRecoveryPlugin(config, new SkewRecovery("aws", options));
 }
 
@@ -46,21 +69,23 @@ export function getSkewRecoveryPlugin<Input extends object, Output extends objec
  * The plugin over a given engine: what `getSkewRecoveryPlugin` of this package and of
  * `@skewguard/aws-s3` are made of. `endpointOf` names the offset store's key of a request.
  */
-export function skewRecoveryPlugin<Input extends object, Output extends object>(
+export function skewRecoveryPlugin(
   config: ClockConfig,
   recovery: SkewRecovery,
   endpointOf?: EndpointOf,
-): Pluggable<Input, Output> {
+): SkewRecoveryPlugin {
   recoveries.set(config, recovery);
   return {
-    applyToStack: (stack) => {
-      stack.addRelativeTo(skewRecoveryMiddleware<Input, Output>(config, recovery, endpointOf), {
+    applyToStack: (pluginStack) => {
+      // The client's own stack, whichever copy of `@smithy/types` describes it.
+      const stack = pluginStack as unknown as MiddlewareStack<object, object>;
+      stack.addRelativeTo(skewRecoveryMiddleware<object, object>(config, recovery, endpointOf), {
         name: SKEW_RECOVERY_MIDDLEWARE_NAME,
         relation: "before",
         toMiddleware: "httpSigningMiddleware",
         override: true,
       });
-      stack.addRelativeTo(signedRequestCapture<Input, Output>(), {
+      stack.addRelativeTo(signedRequestCapture<object, object>(), {
         name: SIGNED_REQUEST_CAPTURE_NAME,
         relation: "after",
         toMiddleware: "httpSigningMiddleware",
