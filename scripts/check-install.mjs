@@ -1,30 +1,32 @@
-// Installs every package as users get it: `pnpm pack` (workspace ranges become versions),
-// plain `npm install` of the tarballs and the SDK peers into a fresh temporary project, then
-// imports each from ESM and from CJS and runs each package's README snippet from there against
-// testkit servers with skewed clocks (scripts/readme-<pkg>-snippet.mjs: the README block marked
-// `<!-- snippet: runs in scripts/readme-<pkg>-snippet.mjs -->`, as written, between what the
-// reader supplies and the checks; the CLI's is its `doctor error` command). Run by the test
-// command after the build. One install for all; packs, imports and snippets run concurrently.
+// Installs every package as users get it: `pnpm pack` (workspace ranges become versions), then
+// - each package alone in a fresh project, with the one command the README gives
+//   (scripts/tarballs.mjs: its tarball and those of the `@skewguard/*` packages it depends on;
+//   npm adds the SDK peer), imported from ESM and from CJS there;
+// - all of them with the SDK peers at the versions the suite tests in one more fresh project,
+//   each imported from ESM and from CJS and its README snippet run from there against testkit
+//   servers with skewed clocks (scripts/readme-<pkg>-snippet.mjs: the README block marked
+//   `<!-- snippet: runs in scripts/readme-<pkg>-snippet.mjs -->`, as written, between what the
+//   reader supplies and the checks; the CLI's is its `doctor error` command).
+// Run by the test command after the build. Packs, installs, imports and snippets run concurrently.
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { installCommand, packAll, publishedPackages } from "./tarballs.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
-const packagesDir = join(root, "packages");
 const work = mkdtempSync(join(tmpdir(), "skewguard-install-"));
 const tarballs = join(work, "tarballs");
-const project = join(work, "project");
 const startedAt = Date.now();
 
-/** Peers at the versions the Node 20 suite tests, as a user would add them. */
+/** Peers at the versions the suite tests (test/package.json), as a user would add them. */
 const PEERS = [
-  "@aws-sdk/client-s3@3.1169.0",
-  "@aws-sdk/client-dynamodb@3.1169.0",
-  "@aws-sdk/client-sts@3.1169.0",
-  "@azure/storage-blob@12.32.0",
-  "@google-cloud/storage@7.22.0",
+  "@aws-sdk/client-s3@3.1178.0",
+  "@aws-sdk/client-dynamodb@3.1178.0",
+  "@aws-sdk/client-sts@3.1178.0",
+  "@azure/storage-blob@12.34.0",
+  "@google-cloud/storage@8.4.0",
   "@opentelemetry/api@1.10.0",
 ];
 
@@ -43,12 +45,9 @@ const SNIPPETS = [
  * Packages users install. The testkit is not among them: its Azurite dependency would make the
  * install several times longer, and the snippets start its servers from the repository's build.
  */
-const published = readdirSync(packagesDir)
-  .map((dir) => ({
-    dir: join(packagesDir, dir),
-    manifest: JSON.parse(readFileSync(join(packagesDir, dir, "package.json"), "utf8")),
-  }))
-  .filter(({ manifest }) => !manifest.private && manifest.name !== "@skewguard/testkit");
+const published = publishedPackages().filter(
+  ({ manifest }) => manifest.name !== "@skewguard/testkit",
+);
 
 const execFileAsync = promisify(execFile);
 
@@ -66,14 +65,49 @@ async function run(cmd, args, cwd, timeout = 120_000) {
 
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
-try {
-  mkdirSync(tarballs, { recursive: true });
-  mkdirSync(project, { recursive: true });
-  await Promise.all(
-    published.map(({ dir }) =>
-      run("npx", ["-y", "pnpm@10", "pack", "--pack-destination", tarballs], dir),
+/** Imports `name` in `project` from ESM and from CJS: its export count, the same in both. */
+async function importBoth(name, project) {
+  const [esm, cjs] = await Promise.all([
+    run(
+      "node",
+      [
+        "--input-type=module",
+        "-e",
+        `import * as m from "${name}"; console.log(Object.keys(m).length)`,
+      ],
+      project,
     ),
+    run("node", ["-e", `console.log(Object.keys(require("${name}")).length)`], project),
+  ]);
+  if (Number(esm) === 0 || Number(esm) !== Number(cjs))
+    throw new Error(`${name}: ESM exports ${esm.trim()}, CJS ${cjs.trim()}`);
+  return Number(esm);
+}
+
+/** A fresh project directory with a bare package.json. */
+function freshProject(name) {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ name: "fresh-user-project", private: true }),
   );
+  return dir;
+}
+
+/** The README's command for one package, run as given in a fresh project; then its imports. */
+async function installAlone({ manifest }) {
+  const project = freshProject(`alone-${manifest.name.replace(/\W+/g, "-")}`);
+  const [cmd, ...args] = installCommand(manifest.name, tarballs, published);
+  const started = Date.now();
+  await run(cmd, [...args, "--no-audit", "--no-fund", "--loglevel=error"], project, 300_000);
+  const exports = await importBoth(manifest.name, project);
+  const files = args.filter((a) => a.endsWith(".tgz")).length;
+  return `ok   ${manifest.name} alone: npm install of its ${files} tarball(s) (${seconds(Date.now() - started)}), ${exports} exports from ESM and from CJS`;
+}
+
+try {
+  await packAll(tarballs, published);
   const files = readdirSync(tarballs).map((f) => join(tarballs, f));
   const missing = SNIPPETS.filter(([name]) => !published.some((p) => p.manifest.name === name));
   const unchecked = published.filter(
@@ -84,10 +118,8 @@ try {
       `snippets and packages disagree: no package for ${missing.map(([n]) => n).join(", ") || "-"}; no snippet for ${unchecked.map((p) => p.manifest.name).join(", ") || "-"}`,
     );
   }
-  writeFileSync(
-    join(project, "package.json"),
-    JSON.stringify({ name: "fresh-user-project", private: true }),
-  );
+  const alone = Promise.allSettled(published.map(installAlone));
+  const project = freshProject("project");
   const installStart = Date.now();
   await run(
     "npm",
@@ -100,26 +132,19 @@ try {
   );
 
   const imports = await Promise.all(
-    published.map(async ({ manifest }) => {
-      const name = manifest.name;
-      const [esm, cjs] = await Promise.all([
-        run(
-          "node",
-          [
-            "--input-type=module",
-            "-e",
-            `import * as m from "${name}"; console.log(Object.keys(m).length)`,
-          ],
-          project,
-        ),
-        run("node", ["-e", `console.log(Object.keys(require("${name}")).length)`], project),
-      ]);
-      if (Number(esm) === 0 || Number(esm) !== Number(cjs))
-        throw new Error(`${name}: ESM exports ${esm.trim()}, CJS ${cjs.trim()}`);
-      return `ok   ${name}: ${esm.trim()} exports from ESM and from CJS`;
-    }),
+    published.map(
+      async ({ manifest }) =>
+        `ok   ${manifest.name}: ${await importBoth(manifest.name, project)} exports from ESM and from CJS`,
+    ),
   );
   for (const line of imports) console.log(line);
+  for (const result of await alone) {
+    if (result.status === "fulfilled") console.log(result.value);
+    else {
+      console.log(`FAIL ${result.reason.message}`);
+      process.exitCode = 1;
+    }
+  }
 
   // Each snippet script starts its own testkit server and runs the user code in a child.
   const results = await Promise.allSettled(

@@ -18,8 +18,22 @@
 // - `<!-- snippet: continues -->` before a block compiles it after the previous block of the same
 //   README (see scripts/readme-blocks.mjs).
 //
+// - `--peers <dir>` (the minimum-versions leg, test/min-versions): the SDKs that the workspace
+//   package there installs (its devDependencies other than `@skewguard/*`) are the user's copies,
+//   and the project is laid out flat as npm installs it: a built package's `.d.ts` that imports
+//   a peer gets that copy, as a user's project gives it its own; what a package depends on
+//   itself comes from its own install.
+//
 // `--keep` leaves the generated project in place and prints where it is.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
 import { realpathSync, readdirSync, writeFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import { tmpdir } from "node:os";
@@ -29,6 +43,8 @@ import { allBlocks, root } from "./readme-blocks.mjs";
 
 const startedAt = Date.now();
 const keep = process.argv.includes("--keep");
+const peersArg = process.argv.indexOf("--peers");
+const peersDir = peersArg === -1 ? undefined : join(root, process.argv[peersArg + 1] ?? "");
 const DECLARATIONS = "scripts/readme-snippets/reader-supplies.d.ts";
 
 const COMPILER_OPTIONS = {
@@ -163,8 +179,28 @@ const workspaceDirs = ["packages", "examples"]
   )
   .concat([join(root, "test"), root]);
 
+/** The peer dependencies the `@skewguard/*` packages declare. */
+const peerNames = new Set(
+  readdirSync(join(root, "packages")).flatMap((dir) =>
+    Object.keys(
+      JSON.parse(readFileSync(join(root, "packages", dir, "package.json"), "utf8"))
+        .peerDependencies ?? {},
+    ),
+  ),
+);
+
+/** With `--peers`: the packages installed there (the user's own copies), by name. */
+const userCopies = new Map(
+  peersDir
+    ? Object.keys(JSON.parse(readFileSync(join(peersDir, "package.json"), "utf8")).devDependencies)
+        .filter((name) => !name.startsWith("@skewguard/"))
+        .map((name) => [name, realpathSync(join(peersDir, "node_modules", name))])
+    : [],
+);
+
 /** Where a package is: a workspace package by its manifest name, else the first install found. */
 function locate(name) {
+  if (userCopies.has(name)) return userCopies.get(name);
   for (const dir of workspaceDirs.slice(0, -2)) {
     const manifest = join(dir, "package.json");
     if (existsSync(manifest) && JSON.parse(readFileSync(manifest, "utf8")).name === name)
@@ -177,6 +213,51 @@ function locate(name) {
   throw new Error(`README code imports ${name}, which no workspace package installs`);
 }
 
+/**
+ * With `--peers`: the project laid out as npm installs it for a user. What the user installs
+ * (the blocks' imports, the peers) is at the top, each `@skewguard/*` package is a copy of its
+ * manifest and built `dist` (not a link, whose imports would resolve to the workspace's own SDK
+ * copies) whose peers so resolve to the user's copies, and its own dependencies are linked from
+ * its install: at the top, or inside the copy when the top holds another copy of that name.
+ */
+function installAsNpmDoes(names) {
+  const top = new Map(); // name -> target
+  const link = (at, target) => {
+    mkdirSync(dirname(at), { recursive: true });
+    symlinkSync(target, at, "dir");
+  };
+  const copied = new Set();
+  const copy = (name) => {
+    if (copied.has(name)) return;
+    copied.add(name);
+    const dir = locate(name);
+    const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+    const at = join(work, "node_modules", name);
+    mkdirSync(at, { recursive: true });
+    cpSync(join(dir, "package.json"), join(at, "package.json"));
+    cpSync(join(dir, "dist"), join(at, "dist"), { recursive: true });
+    for (const dependency of Object.keys(manifest.dependencies ?? {})) {
+      if (dependency.startsWith("@skewguard/")) {
+        copy(dependency);
+        continue;
+      }
+      const target = realpathSync(join(dir, "node_modules", dependency));
+      if (!top.has(dependency)) {
+        top.set(dependency, target);
+        link(join(work, "node_modules", dependency), target);
+      } else if (top.get(dependency) !== target) {
+        link(join(at, "node_modules", dependency), target);
+      }
+    }
+  };
+  for (const name of names) {
+    if (name.startsWith("@skewguard/")) continue;
+    top.set(name, locate(name));
+    link(join(work, "node_modules", name), top.get(name));
+  }
+  for (const name of names) if (name.startsWith("@skewguard/")) copy(name);
+}
+
 const blocks = allBlocks();
 for (const block of blocks)
   if (block.runsIn && !existsSync(join(root, block.runsIn)))
@@ -187,11 +268,14 @@ try {
   const declarations = readFileSync(join(root, DECLARATIONS), "utf8");
   const packages = new Set(["@types/node", ...importedPackages(declarations)]);
   for (const block of blocks) for (const name of importedPackages(block.code)) packages.add(name);
-  for (const name of packages) {
-    const link = join(work, "node_modules", name);
-    mkdirSync(dirname(link), { recursive: true });
-    symlinkSync(locate(name), link, "dir");
-  }
+  if (peersDir) for (const name of peerNames) packages.add(name);
+  if (peersDir) installAsNpmDoes(packages);
+  else
+    for (const name of packages) {
+      const link = join(work, "node_modules", name);
+      mkdirSync(dirname(link), { recursive: true });
+      symlinkSync(locate(name), link, "dir");
+    }
   const generated = new Map(); // path -> lines
   for (const [folder, type] of [
     ["esm", "module"],
@@ -218,35 +302,39 @@ try {
     JSON.stringify({ compilerOptions: COMPILER_OPTIONS, files }, null, 2),
   );
 
-  const config = ts.parseJsonConfigFileContent(
-    { compilerOptions: COMPILER_OPTIONS, files },
-    ts.sys,
-    work,
-  );
-  if (config.errors.length > 0)
-    throw new Error(ts.formatDiagnostics(config.errors, ts.createCompilerHost({})));
-  const program = ts.createProgram({ rootNames: config.fileNames, options: config.options });
-  const diagnostics = ts.getPreEmitDiagnostics(program);
-
-  // Report each problem once, at its README line, with the modes it shows in.
+  // Report each problem once, at its README line, with the modes it shows in. With `--peers`,
+  // also as a project without `exactOptionalPropertyTypes` (most are): two copies of an SDK's
+  // types can agree under it and not without it.
   const problems = new Map();
-  for (const diagnostic of diagnostics) {
-    const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n  ");
-    let where = "(global)";
-    let mode = "";
-    if (diagnostic.file) {
-      const path = diagnostic.file.fileName;
-      const { line: at, character } = diagnostic.file.getLineAndCharacterOfPosition(
-        diagnostic.start ?? 0,
-      );
-      mode = relative(work, path).split("/")[0];
-      const lines = generated.get(path);
-      const source = lines?.[at]?.source;
-      if (source) where = `${source.file}:${source.line}:${character + 1}`;
-      else where = `${relative(work, path)}:${at + 1}`;
+  const variants = peersDir ? [true, false] : [true];
+  for (const exactOptionalPropertyTypes of variants) {
+    const config = ts.parseJsonConfigFileContent(
+      { compilerOptions: { ...COMPILER_OPTIONS, exactOptionalPropertyTypes }, files },
+      ts.sys,
+      work,
+    );
+    if (config.errors.length > 0)
+      throw new Error(ts.formatDiagnostics(config.errors, ts.createCompilerHost({})));
+    const program = ts.createProgram({ rootNames: config.fileNames, options: config.options });
+    for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
+      const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n  ");
+      let where = "(global)";
+      let mode = "";
+      if (diagnostic.file) {
+        const path = diagnostic.file.fileName;
+        const { line: at, character } = diagnostic.file.getLineAndCharacterOfPosition(
+          diagnostic.start ?? 0,
+        );
+        mode = relative(work, path).split("/")[0];
+        if (!exactOptionalPropertyTypes) mode += " without exactOptionalPropertyTypes";
+        const lines = generated.get(path);
+        const source = lines?.[at]?.source;
+        if (source) where = `${source.file}:${source.line}:${character + 1}`;
+        else where = `${relative(work, path)}:${at + 1}`;
+      }
+      const key = `${where} TS${diagnostic.code}: ${message}`;
+      problems.set(key, [...(problems.get(key) ?? []), mode]);
     }
-    const key = `${where} TS${diagnostic.code}: ${message}`;
-    problems.set(key, [...(problems.get(key) ?? []), mode]);
   }
   for (const [key, modes] of problems) console.log(`FAIL ${key} [${[...new Set(modes)]}]`);
 
@@ -260,7 +348,7 @@ try {
     );
   } else {
     console.log(
-      `ok   README snippets: ${tsBlocks} TypeScript blocks as ESM and CommonJS, ${blocks.length - tsBlocks} JavaScript blocks as ESM, from ${readmes} READMEs, typecheck against the built packages (${seconds} s)`,
+      `ok   README snippets: ${tsBlocks} TypeScript blocks as ESM and CommonJS, ${blocks.length - tsBlocks} JavaScript blocks as ESM, from ${readmes} READMEs, typecheck against the built packages${peersDir ? " with and without exactOptionalPropertyTypes" : ""}${peersDir ? ` and the peers of ${relative(root, peersDir)} (${[...peerNames].map((name) => `${name} ${JSON.parse(readFileSync(join(locate(name), "package.json"), "utf8")).version}`).join(", ")})` : ""} (${seconds} s)`,
     );
   }
 } finally {

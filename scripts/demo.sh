@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# The README's first quick-start command (`npm run demo`): install, build, run the demo.
+# The README's first quick-start command (`npm run demo`): install, build, run the demo. The
+# newest SDKs and Azurite need Node 22 or later: on an older Node, the npm package `node@22`
+# runs it all (scripts/on-node.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/on-node.sh
+on_node_at_least 22 '
+set -e
 PNPM="npx -y pnpm@10"
-echo "Installing (pnpm) and building the packages..."
+echo "Installing (pnpm) and building the packages on Node $(node --version)..."
 $PNPM install --frozen-lockfile --reporter=silent
 # Quiet unless the build fails, then its whole output.
-if ! build_log=$($PNPM -r --filter './packages/*' run build 2>&1); then
+if ! build_log=$($PNPM -r --filter "./packages/*" run build 2>&1); then
   echo "$build_log"
   exit 1
 fi
-# The AWS SDK warns on Node 20 that its 2027 releases need Node 22: true, and unrelated to clocks.
-AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node examples/demo/index.mjs
+node examples/demo/index.mjs
+'

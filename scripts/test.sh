@@ -1,27 +1,58 @@
 #!/usr/bin/env bash
 # The whole test suite: the README's second quick-start command (`npm test`) and CI run this.
+#
+# Legs (README, "Supported versions"): the static and package checks once, then the whole vitest
+# suite on each supported Node with the newest SDKs, then the minimum-versions leg (the lowest
+# version of every peer range, test/min-versions) typechecked and through the S3, Azure, GCS and
+# AWS suites. A Node that is not the machine's own comes from the npm package `node@N`, so a
+# machine with any Node and npm runs them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/on-node.sh
+NODES=(22 24 26)
+MIN_NODE=22
+
+# Prints how long a leg took, as the README's table reports it.
+leg() {
+  local name=$1 started=$SECONDS
+  shift
+  echo "=== $name"
+  "$@"
+  echo "=== $name: $((SECONDS - started)) s"
+}
+
+# test/dominance/real-clock.test.ts runs a client under libfaketime (a process clock really 2
+# days off); CI machines are fresh Debian ones, so it is installed here when missing.
+install_libfaketime() {
+  if ! compgen -G "/usr/lib/*/faketime/libfaketime.so.1" >/dev/null &&
+    [ ! -e /usr/lib/faketime/libfaketime.so.1 ]; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update
+    $sudo apt-get install -y libfaketime
+  fi
+}
+
 PNPM="npx -y pnpm@10"
+STATIC="node --version
 $PNPM install --frozen-lockfile
 $PNPM exec biome check .
 $PNPM run lint:types
 $PNPM exec tsc -p tsconfig.json
-$PNPM -r --filter "./packages/*" run build
+$PNPM -r --filter './packages/*' run build
 node scripts/check-readme-snippets.mjs
 node scripts/api-report.mjs
 node scripts/check-packages.mjs
 node scripts/check-changesets.mjs
-node scripts/check-install.mjs
-# test/dominance/real-clock.test.ts runs a client under libfaketime (a process clock really 2
-# days off); CI machines are fresh Debian ones, so it is installed here when missing.
-if ! compgen -G "/usr/lib/*/faketime/libfaketime.so.1" >/dev/null &&
-  [ ! -e /usr/lib/faketime/libfaketime.so.1 ]; then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update
-  $SUDO apt-get install -y libfaketime
-fi
-SKEWGUARD_REQUIRE_FAKETIME=1 $PNPM exec vitest run
-# Second leg: the newest SDK majors (they need Node 22), from the npm package node@22.
-npx -y -p node@22 -c "node --version && ./node_modules/.bin/vitest run --config vitest.node22.config.ts"
+node scripts/check-install.mjs"
+# `set -e` inside: the first failing check ends the leg.
+leg "static and package checks (Node $MIN_NODE)" on_node "$MIN_NODE" "set -e; $STATIC"
+install_libfaketime
+for major in "${NODES[@]}"; do
+  leg "vitest, newest SDKs (Node $major)" on_node "$major" \
+    "node --version && SKEWGUARD_REQUIRE_FAKETIME=1 ./node_modules/.bin/vitest run"
+done
+leg "minimum versions (Node $MIN_NODE)" on_node "$MIN_NODE" \
+  "set -e; node --version
+node scripts/check-readme-snippets.mjs --peers test/min-versions
+./node_modules/.bin/vitest run --config vitest.min.config.ts"

@@ -8,11 +8,28 @@ import {
   startS3TestServer,
 } from "@skewguard/testkit";
 import { afterEach, expect } from "vitest";
+import sdkPackage from "@aws-sdk/client-s3/package.json" with { type: "json" };
 
 export const ACCESS_KEY_ID = "AKIDEXAMPLE";
 export const SECRET = DEFAULT_CREDENTIALS[ACCESS_KEY_ID] as string;
 export const WRONG_SECRET = "ZZZZZZZZZZfakeWrongSecretKeyForTests0000";
 export const MINUTE = 60_000;
+
+/**
+ * The `@aws-sdk/client-s3` of this run: the newest, or the lowest of the peer range in the
+ * minimum-versions leg (vitest.min.config.ts).
+ */
+export const SDK_VERSION: string = sdkPackage.version;
+
+/**
+ * What the bare SDK does, where that changed between the versions the legs run, as measured on
+ * each of them. Another version throws: measure it before claiming anything of it.
+ */
+export function measuredOnSdk<T>(byVersion: Record<string, T>): T {
+  if (!Object.hasOwn(byVersion, SDK_VERSION))
+    throw new Error(`@aws-sdk/client-s3 ${SDK_VERSION}: not measured here`);
+  return byVersion[SDK_VERSION] as T;
+}
 
 const servers: S3TestServer[] = [];
 afterEach(async () => {

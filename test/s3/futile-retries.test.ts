@@ -7,6 +7,7 @@ import {
   WRONG_SECRET,
   countedFailure,
   expectNothingSecret,
+  measuredOnSdk,
   s3Client,
   s3Server,
   signatureOf,
@@ -20,6 +21,13 @@ async function learnedAt20Minutes(server: S3TestServer, wrapped: boolean): Promi
   await client.send(new PutObjectCommand({ Bucket: "b", Key: "k", Body: "x" }));
   return client;
 }
+
+/**
+ * Whether the bare SDK retries a failure the clock did not cause once its offset is learned
+ * (each answer's whole-second `Date` moves the offset a little and marks the error
+ * `clockSkewCorrected`). Either way, skewguard's calls cost the bare SDK's minus those retries.
+ */
+const bareRetriesFutilely = measuredOnSdk({ "3.700.0": false, "3.1178.0": true });
 
 /** Attempts one call cost, and how many of them were SDK retries answered by the same error. */
 async function failedCall(server: S3TestServer, client: S3Client, key: string) {
@@ -84,7 +92,7 @@ describe("S3: failures the clock did not cause are not retried", () => {
       const mine = await failedCall(server, ours, "k");
       const bare = await failedCall(server, bareClient, "k");
       expect(bare.code).toBe("SignatureDoesNotMatch");
-      expect(bare.futileRetries).toBeGreaterThan(0);
+      expect(bare.futileRetries > 0).toBe(bareRetriesFutilely);
       expect(mine.attempts).toBe(bare.attempts - bare.futileRetries);
     }
   });
@@ -102,7 +110,7 @@ describe("S3: failures the clock did not cause are not retried", () => {
         const bare = await failedCall(server, bareClient, key);
         expect(ours.error).toMatchObject({ name });
         expect(bare.error).toMatchObject({ name });
-        expect(bare.futileRetries).toBeGreaterThan(0);
+        expect(bare.futileRetries > 0).toBe(bareRetriesFutilely);
         expect(ours.attempts).toBe(1);
         expect(ours.attempts).toBe(bare.attempts - bare.futileRetries);
         expect(ours.error).not.toHaveProperty("$metadata.clockSkewCorrected");
