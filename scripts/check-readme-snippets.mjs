@@ -17,12 +17,12 @@
 //   Anything else must be imported by the block.
 // - `<!-- snippet: continues -->` before a block compiles it after the previous block of the same
 //   README (see scripts/readme-blocks.mjs).
-//
-// - `--peers <dir>` (the minimum-versions leg, test/min-versions): the SDKs that the workspace
-//   package there installs (its devDependencies other than `@skewguard/*`) are the user's copies,
-//   and the project is laid out flat as npm installs it: a built package's `.d.ts` that imports
-//   a peer gets that copy, as a user's project gives it its own; what a package depends on
-//   itself comes from its own install.
+// - `--peers <dir>` (the minimum-versions leg, test/min-versions): what the package there
+//   installs (its devDependencies other than `@skewguard/*`) are the user's own copies, and the
+//   project is laid out as npm installs it: a built package's `.d.ts` that imports a peer gets
+//   the user's copy, what a package depends on itself comes from its own install. Compiled with
+//   and without `exactOptionalPropertyTypes` (two copies of an SDK's types can agree under one
+//   setting and not the other).
 //
 // `--keep` leaves the generated project in place and prints where it is.
 import {

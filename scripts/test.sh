@@ -12,13 +12,17 @@ source scripts/on-node.sh
 NODES=(22 24 26)
 MIN_NODE=22
 
-# Prints how long a leg took, as the README's table reports it.
+# Runs one leg and notes its outcome and time; every leg runs, the summary ends the output.
+SUMMARY=()
+FAILED=0
 leg() {
-  local name=$1 started=$SECONDS
+  local name=$1 started=$SECONDS status=ok
   shift
   echo "=== $name"
-  "$@"
-  echo "=== $name: $((SECONDS - started)) s"
+  "$@" || status=FAIL
+  [ "$status" = ok ] || FAILED=1
+  SUMMARY+=("$(printf '%-4s %-42s %5d s' "$status" "$name" $((SECONDS - started)))")
+  echo "=== $name: $status in $((SECONDS - started)) s"
 }
 
 # test/dominance/real-clock.test.ts runs a client under libfaketime (a process clock really 2
@@ -45,7 +49,7 @@ node scripts/api-report.mjs
 node scripts/check-packages.mjs
 node scripts/check-changesets.mjs
 node scripts/check-install.mjs"
-# `set -e` inside: the first failing check ends the leg.
+# `set -e` inside: the first failing check ends the leg. The other legs need its install.
 leg "static and package checks (Node $MIN_NODE)" on_node "$MIN_NODE" "set -e; $STATIC"
 install_libfaketime
 for major in "${NODES[@]}"; do
@@ -56,3 +60,6 @@ leg "minimum versions (Node $MIN_NODE)" on_node "$MIN_NODE" \
   "set -e; node --version
 node scripts/check-readme-snippets.mjs --peers test/min-versions
 ./node_modules/.bin/vitest run --config vitest.min.config.ts"
+echo "=== npm test: every leg"
+printf '%s\n' "${SUMMARY[@]}"
+exit "$FAILED"

@@ -119,9 +119,10 @@ function describeEvent(event) {
 
 function formatMs(ms) {
   const sign = ms < 0 ? "-" : "+";
-  const abs = Math.abs(ms);
-  const minutes = Math.floor(abs / 60_000);
-  const seconds = ((abs % 60_000) / 1000).toFixed(1);
+  // Rounded to tenths of a second first, so 59.96 s reads "1 min 0.0 s", not "0 min 60.0 s".
+  const tenths = Math.round(Math.abs(ms) / 100);
+  const minutes = Math.floor(tenths / 600);
+  const seconds = ((tenths % 600) / 10).toFixed(1);
   return `${sign}${minutes} min ${seconds} s`;
 }
 
