@@ -16,13 +16,18 @@ export { startGcsTestServer } from "./gcs-server.js";
 export type {
   GcsGrantRecord,
   GcsRequestCounts,
+  GcsUploadRecord,
   GcsTestServer,
   GcsTestServerOptions,
 } from "./gcs-server.js";
 export type { GcsEndpoint, GcsFault, GcsFaults } from "./gcs-faults.js";
 export { generateTestPrivateKey, publicKeysOf, testServiceAccount } from "./gcs-service-account.js";
 export type { GcsTestAccount, ServiceAccountKey } from "./gcs-service-account.js";
-export { redirectGoogleTokenRequests } from "./gcs-token-redirect.js";
+export {
+  redirectGoogleStorageRequests,
+  redirectGoogleTokenRequests,
+} from "./gcs-token-redirect.js";
+export { RESUMABLE_CHUNK_GRANULARITY } from "./gcs-resumable.js";
 export {
   INVALID_JWT_SIGNATURE,
   INVALID_JWT_TIME,
