@@ -6,11 +6,15 @@ import { getSignedUrl, withSkewRecovery } from "@skewguard/gcs";
 import {
   type GcsTestServer,
   INVALID_JWT_TIME,
+  RESUMABLE_CHUNK_GRANULARITY,
+  redirectGoogleStorageRequests,
   redirectGoogleTokenRequests,
   startGcsTestServer,
   testServiceAccount,
 } from "@skewguard/testkit";
 import { Storage } from "gcs-storage-latest";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { afterEach, describe, expect, it } from "vitest";
 
 /**
@@ -75,6 +79,26 @@ async function client(server: GcsTestServer, wrapped: boolean, universeDomain?: 
   const auth = (await storage.authClient.getClient()) as unknown as { transporter: unknown };
   redirectGoogleTokenRequests(auth, server.tokenUrl);
   return { storage, events, offsets, types: () => events.map((e) => e.type) };
+}
+
+/**
+ * `new Storage({ credentials })` on Google's default endpoint, where resumable uploads are
+ * authenticated; the auth client's requests (grants, upload steps) are sent to the fake.
+ */
+async function googleEndpointClient(server: GcsTestServer, wrapped: boolean) {
+  const events: SkewguardEvent[] = [];
+  const key = testServiceAccount();
+  const bare = new Storage({
+    projectId: "node22",
+    credentials: { client_email: key.client_email, private_key: key.private_key },
+  });
+  const storage = wrapped
+    ? withSkewRecovery(bare, { offsets: new OffsetStore(), onEvent: (e) => events.push(e) })
+    : bare;
+  const auth = (await storage.authClient.getClient()) as unknown as { transporter: unknown };
+  redirectGoogleTokenRequests(auth, server.tokenUrl);
+  redirectGoogleStorageRequests(auth, server.url);
+  return { storage, types: () => events.map((e) => e.type) };
 }
 
 describe("Node 22, the newest @google-cloud/storage", () => {
@@ -189,5 +213,34 @@ describe("Node 22, the newest @google-cloud/storage", () => {
     const [data] = await storage.bucket("bkt").file("s.txt").download();
     expect(data.toString()).toBe("self-signed");
     expect(server.counts).toEqual({ token: 0, json: 2, xml: 1 });
+  });
+
+  it("server 20 min ahead: a chunked createWriteStream, bare refused; wrapped, 2 grants, a dropped chunk resumed, bytes identical", async () => {
+    const server = await gcsServer(SKEW);
+    const bytes = Buffer.from(Array.from({ length: 1_200_000 }, (_, i) => (i * 31 + 7) % 256));
+    const chunkSize = 2 * RESUMABLE_CHUNK_GRANULARITY;
+    const options = { chunkSize, preconditionOpts: { ifGenerationMatch: 0 } };
+    const send = (storage: Storage, name: string) =>
+      pipeline(
+        Readable.from([bytes.subarray(0, 600_000), bytes.subarray(600_000)]),
+        storage.bucket("bkt").file(name).createWriteStream(options),
+      ).then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
+
+    const bare = await send((await googleEndpointClient(server, false)).storage, "bare.bin");
+    expect(bare?.message).toBe(`invalid_grant: ${INVALID_JWT_TIME}`);
+    expect(server.uploads).toEqual([]);
+    server.resetCounts();
+
+    server.setFaults({ json: { kind: "drop-upload", afterBytes: 300_000 } });
+    const { storage, types } = await googleEndpointClient(server, true);
+    expect(await send(storage, "wrapped.bin")).toBeUndefined();
+    expect(server.objects.get("bkt/wrapped.bin")?.equals(bytes)).toBe(true);
+    expect(server.grants.map((g) => g.status)).toEqual([400, 200]);
+    expect(server.uploads.map((u) => u.status)).toEqual([200, "dropped", 308, 308, 200]);
+    expect(server.uploads[2]?.request).toBe("query");
+    expect(types()).toContain("request.recovered");
   });
 });
