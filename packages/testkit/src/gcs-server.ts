@@ -32,6 +32,7 @@ import {
   jwtTimesOf,
   TOKEN_IAT_ALLOWANCE_MS,
 } from "./gcs-token-grant.js";
+import { hasV2QuerySignature, verifyV2SignedUrl } from "./gcs-v2-verifier.js";
 import {
   GCS_SIGNED_URL_FUTURE_ALLOWANCE_MS,
   type GcsXmlError,
@@ -707,27 +708,39 @@ function xmlRoutes(context: Context, incoming: Incoming): Reply {
   const [bucket, name] = splitBucketPath(url.pathname);
   if (!bucket)
     return xmlError({ status: 400, code: "InvalidURI", message: "Couldn't parse the bucket." });
-  if (!hasV4QuerySignature(incoming.target)) {
-    return xmlError({
-      status: 403,
-      code: "AccessDenied",
-      message: "Access denied.",
-      details: "Anonymous caller does not have storage.objects.get access.",
-    });
-  }
-  const verdict = verifyV4SignedUrl(
-    { method, target: incoming.target, headers: incoming.headers },
-    {
-      now: context.now(),
-      publicKeys: context.publicKeys,
-      futureAllowanceMs: context.options.signedUrlFutureAllowanceMs,
-    },
-  );
+  const verdict = verifySignedUrl(context, incoming);
   if (!verdict.ok) return xmlError(verdict.error);
   if (name === undefined) {
     return method === "GET" ? xmlList(context, bucket) : methodNotAllowed();
   }
   return xmlObject(context, incoming, bucket, name);
+}
+
+/** A V4 or V2 signed URL, verified on the server's clock; anything else is anonymous. */
+function verifySignedUrl(
+  context: Context,
+  incoming: Incoming,
+): { ok: true } | { ok: false; error: GcsXmlError } {
+  const request = { method: incoming.method, target: incoming.target, headers: incoming.headers };
+  if (hasV4QuerySignature(incoming.target)) {
+    return verifyV4SignedUrl(request, {
+      now: context.now(),
+      publicKeys: context.publicKeys,
+      futureAllowanceMs: context.options.signedUrlFutureAllowanceMs,
+    });
+  }
+  if (hasV2QuerySignature(incoming.target)) {
+    return verifyV2SignedUrl(request, { now: context.now(), publicKeys: context.publicKeys });
+  }
+  return {
+    ok: false,
+    error: {
+      status: 403,
+      code: "AccessDenied",
+      message: "Access denied.",
+      details: "Anonymous caller does not have storage.objects.get access.",
+    },
+  };
 }
 
 function xmlObject(context: Context, incoming: Incoming, bucket: string, name: string): Reply {
