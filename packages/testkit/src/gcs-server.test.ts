@@ -468,6 +468,77 @@ describe("GCS fake: XML API with V4 signed URLs", () => {
   });
 });
 
+describe("GCS fake: XML API form uploads with V4 POST policies", () => {
+  /** A policy spelled out by hand from GCS's documentation, signed with the account's key. */
+  function form(expirationMs: number, fields: Record<string, string> = {}, file = "posted") {
+    const date = new Date(Math.floor(Date.now() / 1000) * 1000)
+      .toISOString()
+      .replace(/[-:]|\.\d{3}/g, "");
+    const credential = `${account.client_email}/${date.slice(0, 8)}/auto/storage/goog4_request`;
+    const signed = {
+      key: "f.txt",
+      "x-goog-date": date,
+      "x-goog-credential": credential,
+      "x-goog-algorithm": "GOOG4-RSA-SHA256",
+    };
+    const policy = Buffer.from(
+      JSON.stringify({
+        conditions: [{ bucket: "b" }, ...Object.entries(signed).map(([k, v]) => ({ [k]: v }))],
+        expiration: new Date(expirationMs).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      }),
+    ).toString("base64");
+    const body = new FormData();
+    const all = {
+      ...signed,
+      policy,
+      "x-goog-signature": createSign("RSA-SHA256").update(policy).sign(account.private_key, "hex"),
+      ...fields,
+    };
+    for (const [name, value] of Object.entries(all)) body.append(name, value);
+    body.append("file", new Blob([file]), "f.txt");
+    return body;
+  }
+
+  it("stores the file of a form whose policy verifies (204), on the server's clock", async () => {
+    const server = await start({ clockOffsetMs: 30 * MIN });
+    const accepted = await fetch(`${server.url}/b`, {
+      method: "POST",
+      body: form(Date.now() + 40 * MIN),
+    });
+    expect(accepted.status).toBe(204);
+    expect(server.objects.get("b/f.txt")?.toString()).toBe("posted");
+    // Ten minutes ahead of the local clock is twenty minutes behind the server's.
+    const expired = await fetch(`${server.url}/b/`, {
+      method: "POST",
+      body: form(Date.now() + 10 * MIN),
+    });
+    expect(expired.status).toBe(400);
+    expect(xml.parse(await expired.text())).toMatchObject({
+      Error: { Code: "InvalidPolicyDocument", Details: "Policy expired." },
+    });
+  });
+
+  it("refuses a bucket field for another bucket, an unnamed field and another key", async () => {
+    const server = await start();
+    const later = Date.now() + 10 * MIN;
+    const statuses = await Promise.all(
+      [form(later, { bucket: "other" }), form(later, { "x-goog-meta-a": "1" })].map(
+        async (body) => (await fetch(`${server.url}/b`, { method: "POST", body })).status,
+      ),
+    );
+    const other = form(later);
+    other.set(
+      "x-goog-signature",
+      createSign("RSA-SHA256")
+        .update(String(other.get("policy")))
+        .sign(generateTestPrivateKey(), "hex"),
+    );
+    const forged = await fetch(`${server.url}/b`, { method: "POST", body: other });
+    expect([...statuses, forged.status]).toEqual([400, 400, 403]);
+    expect(server.objects.size).toBe(0);
+  });
+});
+
 describe("GCS fake: clock, counts and lifetime", () => {
   it("stamps every response, errors included, with its own clock", async () => {
     const server = await start({ clockOffsetMs: 20 * MIN });

@@ -32,6 +32,7 @@ import {
   jwtTimesOf,
   TOKEN_IAT_ALLOWANCE_MS,
 } from "./gcs-token-grant.js";
+import { isPostPolicyRequest, verifyPostPolicy } from "./gcs-post-policy.js";
 import { hasV2QuerySignature, verifyV2SignedUrl } from "./gcs-v2-verifier.js";
 import {
   GCS_SIGNED_URL_FUTURE_ALLOWANCE_MS,
@@ -708,12 +709,41 @@ function xmlRoutes(context: Context, incoming: Incoming): Reply {
   const [bucket, name] = splitBucketPath(url.pathname);
   if (!bucket)
     return xmlError({ status: 400, code: "InvalidURI", message: "Couldn't parse the bucket." });
+  if (isPostPolicyRequest(method, name, headerText(incoming.headers["content-type"]))) {
+    return postPolicyUpload(context, incoming, bucket);
+  }
   const verdict = verifySignedUrl(context, incoming);
   if (!verdict.ok) return xmlError(verdict.error);
   if (name === undefined) {
     return method === "GET" ? xmlList(context, bucket) : methodNotAllowed();
   }
   return xmlObject(context, incoming, bucket, name);
+}
+
+/** A browser form upload with a V4 POST policy (see gcs-post-policy.ts). */
+function postPolicyUpload(context: Context, incoming: Incoming, bucket: string): Reply {
+  const verdict = verifyPostPolicy({
+    bucket,
+    body: incoming.body,
+    contentType: headerText(incoming.headers["content-type"]),
+    nowMs: context.now(),
+    publicKeys: context.publicKeys,
+  });
+  if (!verdict.ok) return xmlError(verdict.error);
+  const stored = context.store.put(
+    bucket,
+    verdict.key,
+    verdict.data,
+    verdict.contentType,
+    context.now(),
+  );
+  const headers = { ETag: `"${etagOf(stored.info)}"`, "x-goog-hash": googHash(stored.data) };
+  if (verdict.status !== 201) return { status: verdict.status, headers };
+  const reply = xml(
+    201,
+    `<PostResponse><Bucket>${escapeXml(bucket)}</Bucket><Key>${escapeXml(verdict.key)}</Key><ETag>"${etagOf(stored.info)}"</ETag></PostResponse>`,
+  );
+  return { ...reply, headers: { ...reply.headers, ...headers } };
 }
 
 /** A V4 or V2 signed URL, verified on the server's clock; anything else is anonymous. */
