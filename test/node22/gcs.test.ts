@@ -2,7 +2,7 @@ import { existsSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { OffsetStore, type SkewguardEvent } from "@skewguard/diagnosis";
-import { getSignedUrl, withSkewRecovery } from "@skewguard/gcs";
+import { generateSignedPostPolicyV4, getSignedUrl, withSkewRecovery } from "@skewguard/gcs";
 import {
   type GcsTestServer,
   INVALID_JWT_TIME,
@@ -242,5 +242,41 @@ describe("Node 22, the newest @google-cloud/storage", () => {
     expect(server.uploads.map((u) => u.status)).toEqual([200, "dropped", 308, 308, 200]);
     expect(server.uploads[2]?.request).toBe("query");
     expect(types()).toContain("request.recovered");
+  });
+
+  it("server 20 min ahead: without a version both sign V2 (8.4's default); the drop-in's reads (200), the library's is expired", async () => {
+    const server = await gcsServer(SKEW);
+    server.objects.set("bkt/v2.txt", Buffer.from("v2"));
+    const { storage } = await client(server, true);
+    const file = storage.bucket("bkt").file("v2.txt");
+    const expires = Date.now() + 10 * MINUTE;
+    const [bareUrl] = await file.getSignedUrl({ action: "read", expires });
+    const [ourUrl] = await getSignedUrl(file, { action: "read", expires });
+    for (const url of [bareUrl, ourUrl])
+      expect(new URL(url).searchParams.has("GoogleAccessId")).toBe(true);
+    const [bare, ours] = await Promise.all([fetch(bareUrl), fetch(ourUrl)]);
+    expect([bare.status, ours.status]).toEqual([400, 200]);
+    expect(await ours.text()).toBe("v2");
+  });
+
+  it("server 20 min ahead: the library's POST policy has expired; the drop-in's form stores its file (204)", async () => {
+    const server = await gcsServer(SKEW);
+    const { storage } = await client(server, true);
+    const file = storage.bucket("bkt").file("form.bin");
+    const options = { expires: Date.now() + 10 * MINUTE };
+    const [bare] = await file.generateSignedPostPolicyV4({ ...options });
+    const [ours] = await generateSignedPostPolicyV4(file, { ...options });
+    expect(Object.keys(ours.fields)).toEqual(Object.keys(bare.fields));
+    const bytes = Buffer.from([1, 2, 3, 4]);
+    const post = async (fields: Record<string, string>) => {
+      const form = new FormData();
+      for (const [name, value] of Object.entries(fields)) form.append(name, value);
+      form.append("file", new Blob([bytes]), "form.bin");
+      // A custom apiEndpoint gives the endpoint itself as the URL (the library's choice).
+      return (await fetch(`${ours.url}/bkt`, { method: "POST", body: form })).status;
+    };
+    expect(ours.url).toBe(server.url);
+    expect([await post(bare.fields), await post(ours.fields)]).toEqual([400, 204]);
+    expect(server.objects.get("bkt/form.bin")?.equals(bytes)).toBe(true);
   });
 });
