@@ -201,7 +201,7 @@ interface Conditions {
 }
 
 function checkCondition(condition: unknown, context: Conditions): GcsXmlError | undefined {
-  const valueOf = (field: string) => context.values.get(field.toLowerCase()) ?? "";
+  const fieldValue = (field: string) => context.values.get(field.toLowerCase()) ?? "";
   const failed = () =>
     error(
       400,
@@ -212,7 +212,7 @@ function checkCondition(condition: unknown, context: Conditions): GcsXmlError | 
   if (typeof condition === "object" && condition !== null && !Array.isArray(condition)) {
     for (const [field, expected] of Object.entries(condition)) {
       context.covered.add(field.toLowerCase());
-      if (valueOf(field) !== expected) return failed();
+      if (fieldValue(field) !== expected) return failed();
     }
     return undefined;
   }
@@ -238,7 +238,7 @@ function checkCondition(condition: unknown, context: Conditions): GcsXmlError | 
   }
   const field = first.slice(1);
   context.covered.add(field.toLowerCase());
-  const actual = valueOf(field);
+  const actual = fieldValue(field);
   const kind = operator.toLowerCase();
   if (kind === "eq") return actual === second ? undefined : failed();
   if (kind === "starts-with") return actual.startsWith(second) ? undefined : failed();
