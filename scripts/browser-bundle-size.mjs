@@ -25,7 +25,9 @@ async function pageBytes(contents, external = []) {
     metafile: true,
   });
   const code = result.outputFiles[0].contents;
-  const nodeImports = Object.keys(result.metafile.inputs).filter((path) => path.startsWith("node:"));
+  const nodeImports = Object.keys(result.metafile.inputs).filter((path) =>
+    path.startsWith("node:"),
+  );
   return { minBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, nodeImports };
 }
 
@@ -36,10 +38,10 @@ async function pageBytes(contents, external = []) {
  * SDK's presigner alone.
  */
 export async function measureBrowserBundles() {
-  const plugin = await pageBytes(
-    'export { getSkewRecoveryPlugin } from "@skewguard/aws";',
-    ["@smithy/*", "@aws-sdk/*"],
-  );
+  const plugin = await pageBytes('export { getSkewRecoveryPlugin } from "@skewguard/aws";', [
+    "@smithy/*",
+    "@aws-sdk/*",
+  ]);
   const sdkPage = await pageBytes(`
     export { S3Client, PutObjectCommand, GetObjectCommand } from "@aws-sdk/client-s3";
     export { getSignedUrl } from "@aws-sdk/s3-request-presigner";`);
@@ -62,6 +64,10 @@ export function kb(bytes) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { plugin, s3Share } = await measureBrowserBundles();
-  console.log(`core + @skewguard/aws plugin: ${kb(plugin.gzipBytes)} min+gzip (${kb(plugin.minBytes)} min)`);
-  console.log(`skewguard's share of an S3 page: ${kb(s3Share.gzipBytes)} min+gzip (${kb(s3Share.minBytes)} min)`);
+  console.log(
+    `core + @skewguard/aws plugin: ${kb(plugin.gzipBytes)} min+gzip (${kb(plugin.minBytes)} min)`,
+  );
+  console.log(
+    `skewguard's share of an S3 page: ${kb(s3Share.gzipBytes)} min+gzip (${kb(s3Share.minBytes)} min)`,
+  );
 }

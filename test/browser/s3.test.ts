@@ -109,10 +109,6 @@ describe("S3 in a browser page, server clock off", () => {
         });
         try {
           const result = await trial(server);
-          console.log(
-            JSON.stringify({ ...result, events: result.events.map((e) => e.type) }),
-            answers(server),
-          );
 
           // The page reads `Date` only where CORS exposes it.
           const dateExposed = exposure.exposeHeaders.includes("Date");

@@ -18,7 +18,7 @@ import { parseXmlDocument } from "./xml-document.js";
 export function readErrorElement(body: string): ReadonlyMap<string, string> | undefined {
   if (typeof body !== "string") return undefined;
   const text = stripBom(readCapped(body)).trimStart();
-  if (!text.startsWith("<") || hasForbiddenChar(text)) return undefined;
+  if (!text.startsWith("<") || !wellFormedAsText(text)) return undefined;
   let document: unknown;
   try {
     document = parseXmlDocument(text);
@@ -33,8 +33,36 @@ export function readErrorElement(body: string): ReadonlyMap<string, string> | un
 /** A character XML forbids anywhere in a document: NUL, most controls, lone surrogates. */
 const FORBIDDEN_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
-function hasForbiddenChar(text: string): boolean {
-  return FORBIDDEN_CHAR.test(text);
+/**
+ * `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`, each part as XML allows it.
+ * (XML's white space is these four characters; JavaScript's `\s` has more, U+FEFF among them.)
+ */
+const XML_DECLARATION =
+  /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.\d+\1(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])[A-Za-z][\w.-]*\2)?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(?:yes|no)\3)?[ \t\r\n]*\?>/;
+
+const CDATA_SECTION = /<!\[CDATA\[[\s\S]*?\]\]>/g;
+const COMMENT = /<!--[\s\S]*?-->/g;
+
+/** Element names and processing-instruction targets, after `<`, `</` or `<?`. */
+const MARKUP_NAME = /<\/?\??([^ \t\r\n/>?!]*)/g;
+
+/** The names error documents use: ASCII. (The two parsers disagree on the rest of Unicode.) */
+const ASCII_NAME = /^[A-Za-z_][\w.:-]*$/;
+
+/**
+ * What XML requires of a document that one parser checks and the other lets pass, checked
+ * here so that both platforms refuse the same bodies: no forbidden character, a well-formed
+ * declaration, ASCII names in markup, no `]]>` outside a CDATA section.
+ */
+function wellFormedAsText(text: string): boolean {
+  if (FORBIDDEN_CHAR.test(text)) return false;
+  if (/^<\?xml(?![\w-])/i.test(text) && !XML_DECLARATION.test(text)) return false;
+  const markup = text.replace(CDATA_SECTION, "").replace(COMMENT, "");
+  if (markup.includes("]]>")) return false;
+  for (const [, name] of markup.matchAll(MARKUP_NAME)) {
+    if (!ASCII_NAME.test(name ?? "")) return false;
+  }
+  return true;
 }
 
 /**

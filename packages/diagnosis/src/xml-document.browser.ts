@@ -45,7 +45,7 @@ export function parseXmlDocument(text: string): unknown {
     throw new Error("not well-formed");
   }
   const root = document.documentElement;
-  return { [root.localName]: valueOf(root, 1) };
+  return { [nameOf(root)]: readElement(root, 1) };
 }
 
 /**
@@ -53,6 +53,9 @@ export function parseXmlDocument(text: string): unknown {
  * the Node reader keeps as written; CDATA sections are left exactly as they are.
  */
 function prepare(text: string): string {
+  // fast-xml-parser refuses a DOCTYPE that declares an external entity: so does this reader.
+  const doctype = DOCTYPE.exec(text)?.[0] ?? "";
+  if (/<!ENTITY[^>]*\s(?:SYSTEM|PUBLIC)\s/i.test(doctype)) throw new Error("external entity");
   const withoutDoctype = text.replace(DOCTYPE, "$1");
   return withoutDoctype
     .split(CDATA)
@@ -61,20 +64,38 @@ function prepare(text: string): string {
 }
 
 /** `<!DOCTYPE name>` or `<!DOCTYPE name [ internal subset ]>`, before the root element. */
-const DOCTYPE = /^(\s*(?:<\?[\s\S]*?\?>\s*)?(?:<!--[\s\S]*?-->\s*)*)<!DOCTYPE[^[>]*(?:\[[\s\S]*?\]\s*)?>/;
+const DOCTYPE =
+  /^(\s*(?:<\?[\s\S]*?\?>\s*)?(?:<!--[\s\S]*?-->\s*)*)<!DOCTYPE[^[>]*(?:\[[\s\S]*?\]\s*)?>/;
 
 /** Splits the text around CDATA sections, keeping them (the capture group). */
 const CDATA = /(<!\[CDATA\[[\s\S]*?\]\]>)/;
 
-function valueOf(element: DomElement, depth: number): unknown {
+/** Names fast-xml-parser refuses outright, and names it prefixes with `__`, as the Node reader does. */
+const REFUSED_NAMES = new Set(["__proto__", "constructor", "prototype"]);
+const PREFIXED_NAMES = new Set([
+  "hasOwnProperty",
+  "toString",
+  "valueOf",
+  "__defineGetter__",
+  "__defineSetter__",
+  "__lookupGetter__",
+  "__lookupSetter__",
+]);
+
+function nameOf(element: DomElement): string {
+  const name = element.localName;
+  if (REFUSED_NAMES.has(name)) throw new Error(`element named ${name}`);
+  return PREFIXED_NAMES.has(name) ? `__${name}` : name;
+}
+
+function readElement(element: DomElement, depth: number): unknown {
   if (depth > MAX_DEPTH) throw new Error("nested too deep");
   const children = element.children;
   if (children.length === 0) return element.textContent ?? "";
-  // No prototype: an element named `__proto__` is a name like any other.
-  const record = Object.create(null) as Record<string, unknown>;
+  const record: Record<string, unknown> = {};
   for (const child of Array.from(children)) {
-    const name = child.localName;
-    const value = valueOf(child, depth + 1);
+    const name = nameOf(child);
+    const value = readElement(child, depth + 1);
     const seen = record[name];
     if (seen === undefined) record[name] = value;
     else if (Array.isArray(seen)) seen.push(value);

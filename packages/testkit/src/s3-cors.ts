@@ -58,7 +58,10 @@ export function createS3Cors(options: S3CorsOptions): S3Cors {
       if (req.method !== "OPTIONS" || method === undefined) return false;
       const allowed = allowOrigin(req.headers.origin);
       res.sendDate = false;
-      res.setHeader("Vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method");
+      res.setHeader(
+        "Vary",
+        "Origin, Access-Control-Request-Headers, Access-Control-Request-Method",
+      );
       if (allowed === undefined || !ALLOWED_METHODS.includes(String(method).toUpperCase())) {
         res.writeHead(403, { "Content-Type": "application/xml" });
         res.end(
