@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUDGET_BYTES, kb, measureBrowserBundles } from "./browser-bundle-size.mjs";
+import { CEILING_BYTES, kb, measureBrowserBundles, TARGET_BYTES } from "./browser-bundle-size.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const packagesDir = join(root, "packages");
@@ -30,9 +30,10 @@ for (const dir of readdirSync(packagesDir)) {
   }
 }
 const { plugin, s3Share } = await measureBrowserBundles();
-const overBudget = plugin.gzipBytes > BUDGET_BYTES;
+const overBudget = plugin.gzipBytes > CEILING_BYTES;
+const target = plugin.gzipBytes <= TARGET_BYTES ? "target met" : "target not met";
 console.log(
-  `${overBudget ? "FAIL" : "ok  "} browser bundle: core + @skewguard/aws plugin ${kb(plugin.gzipBytes)} min+gzip (${kb(plugin.minBytes)} min; budget ${kb(BUDGET_BYTES)})`,
+  `${overBudget ? "FAIL" : "ok  "} browser bundle: core + @skewguard/aws plugin ${kb(plugin.gzipBytes)} min+gzip (${kb(plugin.minBytes)} min; ceiling ${kb(CEILING_BYTES)}, target ${kb(TARGET_BYTES)}: ${target})`,
 );
 console.log(
   `     browser bundle: skewguard's share of an S3 page (client, presigner, plugin) ${kb(s3Share.gzipBytes)} min+gzip (${kb(s3Share.minBytes)} min)`,
