@@ -241,3 +241,31 @@ describe.each(SKEWS)("upload paths with the server clock $name", ({ offsetMs }) 
     },
   );
 });
+
+describe("clients sharing one newPipeline(...)", () => {
+  it("wrapping one client wraps every client built with the same pipeline", async () => {
+    await createContainer(server(), CONTAINER);
+    server().setClockOffset(20 * MINUTE);
+    const pipeline = newPipeline(
+      new StorageSharedKeyCredential(server().accountName, server().accountKey),
+    );
+    const first = new BlobServiceClient(server().serviceUrl, pipeline);
+    const second = new BlobServiceClient(server().serviceUrl, pipeline);
+    const { events } = wrap(first);
+    const blob = second.getContainerClient(CONTAINER).getBlockBlobClient("shared-pipeline.txt");
+    const { attempts } = await counted(server(), () => blob.upload("shared", 6));
+    expect(attempts).toBe(2);
+    expect(recovered(events)).toBe(1);
+
+    // A client on a pipeline of its own is not wrapped by that.
+    const alone = new BlobServiceClient(
+      server().serviceUrl,
+      newPipeline(new StorageSharedKeyCredential(server().accountName, server().accountKey)),
+    );
+    const bare = await counted(server(), () =>
+      failureOf(alone.getContainerClient(CONTAINER).getBlockBlobClient("alone.txt").upload("x", 1)),
+    );
+    expect(bare.result.statusCode).toBe(403);
+    expect(bare.attempts).toBe(1);
+  });
+});
