@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME } from "./azure-azurite.js";
@@ -81,6 +82,9 @@ export async function startAzuriteProcess(options: AzuriteProcessOptions): Promi
   if (!library) {
     throw new Error("libfaketime is not installed (apt-get install libfaketime)");
   }
+  // The loader only warns about a missing LD_PRELOAD library: the emulator would run on the
+  // real clock and every test on it would prove nothing.
+  if (!existsSync(library)) throw new Error(`libfaketime: no such file ${library}`);
   const args = [
     "-e",
     CHILD,
