@@ -41,6 +41,9 @@ export type {
 } from "./azure-skew-proxy.js";
 export { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME, startAzurite } from "./azure-azurite.js";
 export type { Azurite, AzuriteOptions } from "./azure-azurite.js";
+export { startAzuriteProcess } from "./azure-azurite-process.js";
+export type { AzuriteProcess, AzuriteProcessOptions } from "./azure-azurite-process.js";
+export { faketimeEnv, findLibfaketime } from "./libfaketime.js";
 export { HUGE_ERROR_BODY_BYTES } from "./azure-proxy-faults.js";
 export type { AzureProxyFaults } from "./azure-proxy-faults.js";
 export { authenticationFailed, azureError, azureTime } from "./azure-errors.js";
