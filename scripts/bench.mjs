@@ -114,6 +114,14 @@ if (providers.length > 0) {
       );
     }
   }
+  // A failure the wrapped client should not have is named, so the figure can be acted on.
+  for (const p of providers) {
+    for (const b of p.bursts) {
+      for (const [reason, count] of Object.entries(b.ours.reasons ?? {})) {
+        print(`  ${p.provider} ${b.n}: skewguard failed ${count}x with ${reason}`);
+      }
+    }
+  }
   for (const p of providers) for (const note of p.notes) print(`  ${p.provider}: ${note}`);
 }
 

@@ -22,6 +22,8 @@ if ! compgen -G "/usr/lib/*/faketime/libfaketime.so.1" >/dev/null &&
   $SUDO apt-get update
   $SUDO apt-get install -y libfaketime
 fi
+# test/browser/ drives Debian's Chromium (no test tool may download a browser here).
+bash scripts/ensure-chromium.sh
 SKEWGUARD_REQUIRE_FAKETIME=1 $PNPM exec vitest run
 # Second leg: the newest SDK majors (they need Node 22), from the npm package node@22.
 npx -y -p node@22 -c "node --version && ./node_modules/.bin/vitest run --config vitest.node22.config.ts"

@@ -62,6 +62,14 @@ describe("toReplayableBody", () => {
     expect((await drain(body.next())).equals(Buffer.concat(data))).toBe(true);
   });
 
+  it("hands the same Blob to every attempt without reading it", async () => {
+    const blob = new Blob(["a file picked in a page"]);
+    const body = await toReplayableBody(blob, 4, undefined);
+    expect(body.replayable).toBe(true);
+    expect(body.next()).toBe(blob);
+    expect(body.next()).toBe(blob);
+  });
+
   it("never buffers a web stream", async () => {
     const web = new ReadableStream();
     const body = await toReplayableBody(web, 1 << 20, 0);

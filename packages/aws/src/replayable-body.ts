@@ -27,7 +27,8 @@ export function declaredLength(headers: Record<string, string>): number | undefi
 const FRAMING_ALLOWANCE_BYTES = 64 * 1024;
 
 /**
- * Makes a body safe to send twice. Strings, buffers and typed arrays are replayable as they are.
+ * Makes a body safe to send twice. Strings, buffers, typed arrays and Blobs are replayable as
+ * they are.
  * A Node stream whose declared length fits `capBytes` (or, with no declared length, that ends
  * within `capBytes`) is read into memory, and each attempt gets a fresh stream over the same
  * chunks: the transport still sees a stream, as the user sent it. A larger stream is sent once,
@@ -46,8 +47,12 @@ export async function toReplayableBody(
   ) {
     return { replayable: true, next: () => body };
   }
+  // A Blob (a file picked in a web page) cannot change: every attempt reads it from the start.
+  if (typeof Blob !== "undefined" && body instanceof Blob) {
+    return { replayable: true, next: () => body };
+  }
   const stream = nodeStreamModule();
-  // Web streams, Blobs and other exotic bodies are passed through once, never buffered.
+  // Web streams and other exotic bodies are passed through once, never buffered.
   if (!stream || !(body instanceof stream.Readable)) return once(body);
   if (declaredBytes !== undefined && declaredBytes > capBytes) return once(body);
   // A declared length within the cap leaves room for the aws-chunked framing the SDK wraps

@@ -49,6 +49,13 @@ export interface RecoveryRequest {
    */
   sdkClock?: boolean;
   /**
+   * The offset the SDK signs with on its own (server minus the engine's clock, ms). When the
+   * endpoint's estimate holds it within its bounds, the first attempt is planned at exactly
+   * this offset: the evidence cannot tell it from the estimate, and the adapter can then leave
+   * the SDK's signing untouched (the AWS SDK refines its own offset from every `Date`).
+   */
+  ownOffsetMs?: number;
+  /**
    * Told how the run ended, just before its result is returned or thrown: the adapter
    * translates it for the SDK (S3: whether the SDK's own clock-skew flag stands).
    */

@@ -329,6 +329,23 @@ describe("SkewRecovery.run", () => {
     expect(t.recovery.knows("assumed.example")).toBe(false);
   });
 
+  it("plans the SDK's own offset when the estimate cannot tell it apart, else its own", async () => {
+    // The server agrees with us to within its Date's whole second: the estimate's bounds hold 0.
+    const t = setup({ aheadMs: -300 });
+    await t.run();
+    const estimate = t.recovery.offsets.get(HOST);
+    expect(estimate?.lowMs).toBeLessThanOrEqual(0);
+    expect(estimate?.highMs).toBeGreaterThanOrEqual(0);
+    // Nothing said about the SDK's offset: the local clock, as the bare SDK signs.
+    expect(t.recovery.signingOffsetMs(HOST)).toBe(0);
+    const inside = Math.round(((estimate?.lowMs ?? 0) + (estimate?.highMs ?? 0)) / 3);
+    await t.run({ host: HOST, ownOffsetMs: inside });
+    expect(t.plans.at(-1)?.offsetMs).toBe(inside);
+    // An SDK offset the evidence rules out (one forged Date taught it 2099) is not planned.
+    await t.run({ host: HOST, ownOffsetMs: 40 * 365 * 24 * 60 * MIN });
+    expect(t.plans.at(-1)?.offsetMs).toBe(0);
+  });
+
   it("signs with an alias's clock until the host has its own", async () => {
     const t = setup();
     await t.run({ host: "api.example" });

@@ -174,10 +174,10 @@ export class SkewRecovery {
    */
   signingOffsetMs(host: string, aliases?: readonly string[]): number {
     const own = this.offsets.get(host);
-    if (own) return own.offsetMs;
+    if (own) return offsetToSignWith(own);
     for (const alias of aliases ?? []) {
       const stand = this.offsets.get(alias);
-      if (stand) return stand.offsetMs;
+      if (stand) return offsetToSignWith(stand);
     }
     return 0;
   }
@@ -207,6 +207,18 @@ export class SkewRecovery {
     return this.signingOffsetMs(target.host, target.aliases);
   }
 
+  /** The first attempt's offset: the SDK's own when the estimate cannot tell them apart. */
+  #firstOffsetMs(request: RecoveryRequest): number {
+    const own = request.ownOffsetMs;
+    if (own !== undefined) {
+      const estimate =
+        this.offsets.get(request.host) ??
+        request.aliases?.map((alias) => this.offsets.get(alias)).find(Boolean);
+      if (estimate && own >= estimate.lowMs && own <= estimate.highMs) return own;
+    }
+    return this.signingOffsetMs(request.host, request.aliases);
+  }
+
   /** Whether anything is known of the clock of `host` (or of one of its aliases). */
   knows(host: string, aliases?: readonly string[]): boolean {
     return [host, ...(aliases ?? [])].some((key) => this.offsets.get(key) !== undefined);
@@ -226,7 +238,7 @@ export class SkewRecovery {
   async run<T>(request: RecoveryRequest, send: SendAttempt<T>): Promise<T> {
     const stepAside = request.sdkClock === true && this.offsets.held(request.host) !== undefined;
     const first = await this.#attempt(request, send, {
-      offsetMs: this.signingOffsetMs(request.host, request.aliases),
+      offsetMs: this.#firstOffsetMs(request),
       resent: false,
       ...(stepAside ? { sdkClock: true as const } : {}),
     });
@@ -680,4 +692,15 @@ function nonNegative<K extends keyof typeof RECOVERY_DEFAULTS>(
     );
   }
   return chosen;
+}
+
+/**
+ * The offset an estimate says to sign with: 0 (the local clock) when its bounds hold 0, since
+ * then the evidence cannot tell the server's clock from this one (the usual case: a `Date` in
+ * whole seconds from a server that agrees), else its best reading. Signing on the local clock
+ * is what the bare SDK does, so an adapter can leave the SDK's signing untouched on every
+ * call where the clocks agree.
+ */
+function offsetToSignWith(estimate: OffsetEstimate): number {
+  return estimate.lowMs <= 0 && estimate.highMs >= 0 ? 0 : estimate.offsetMs;
 }

@@ -8,6 +8,8 @@ export type {
 export { S3_MIN_PART_BYTES } from "./s3-multipart.js";
 export { S3_HUGE_ERROR_BODY_BYTES } from "./s3-faults.js";
 export type { S3Fault } from "./s3-faults.js";
+export { DEFAULT_CORS_EXPOSE_HEADERS } from "./s3-cors.js";
+export type { S3CorsOptions } from "./s3-cors.js";
 export type { SkewErrorStyle } from "./s3-auth.js";
 export type { ServerFlavor } from "./s3-errors.js";
 export { DATE_HEADER_MODES } from "./server-clock.js";
@@ -44,6 +46,9 @@ export type {
 } from "./azure-skew-proxy.js";
 export { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME, startAzurite } from "./azure-azurite.js";
 export type { Azurite, AzuriteOptions } from "./azure-azurite.js";
+export { startAzuriteProcess } from "./azure-azurite-process.js";
+export type { AzuriteProcess, AzuriteProcessOptions } from "./azure-azurite-process.js";
+export { faketimeEnv, findLibfaketime } from "./libfaketime.js";
 export { HUGE_ERROR_BODY_BYTES } from "./azure-proxy-faults.js";
 export type { AzureProxyFaults } from "./azure-proxy-faults.js";
 export { authenticationFailed, azureError, azureTime } from "./azure-errors.js";
