@@ -39,6 +39,13 @@ export interface RecoveryRequest {
   presigned?: boolean;
   /** A token-endpoint exchange (a GCS service-account grant) rather than a storage request. */
   tokenGrant?: boolean;
+  /**
+   * The caller's abort signal (any `{ aborted }`: a DOM `AbortSignal`, Azure's
+   * `AbortSignalLike`). Once it is aborted nothing is resent and nothing is judged: the last
+   * attempt's outcome goes back as it is, and the SDK meets the abort as it would without
+   * skewguard.
+   */
+  signal?: { readonly aborted: boolean };
 }
 
 /** What the engine asks of one attempt. */

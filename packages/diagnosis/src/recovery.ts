@@ -214,7 +214,8 @@ export class SkewRecovery {
       offsetMs: this.signingOffsetMs(request.host, request.aliases),
       resent: false,
     });
-    if (!first.obs) return settle(first.report);
+    // Aborted meanwhile: no resend, so no event may announce one; the outcome goes back as is.
+    if (!first.obs || request.signal?.aborted === true) return settle(first.report);
     const decision = this.#judge(first.obs, request);
     if (decision.offsetMs === undefined) return settle(first.report, decision.diagnosis);
     first.report.discard?.();
