@@ -1,12 +1,13 @@
 import type { AttemptReport, SkewRecovery } from "@skewguard/diagnosis/adapter";
 import { endpointKey } from "@skewguard/diagnosis/adapter";
 import { HttpRequest, HttpResponse } from "@smithy/protocol-http";
-import type {
-  FinalizeHandler,
-  FinalizeHandlerArguments,
-  FinalizeHandlerOutput,
-  FinalizeRequestMiddleware,
-  HandlerExecutionContext,
+import {
+  type FinalizeHandler,
+  type FinalizeHandlerArguments,
+  type FinalizeHandlerOutput,
+  type FinalizeRequestMiddleware,
+  type HandlerExecutionContext,
+  SMITHY_CONTEXT_KEY,
 } from "@smithy/types";
 import { declaredLength, type ReplayableBody, toReplayableBody } from "./replayable-body.js";
 import { type ClockConfig, clearSkewCorrectedFlag, signWithOffset } from "./sdk-clock.js";
@@ -27,29 +28,49 @@ export const skewRecoveryMiddleware =
   async (args: FinalizeHandlerArguments<Input>): Promise<FinalizeHandlerOutput<Output>> => {
     if (!HttpRequest.isInstance(args.request)) return next(args);
     const request = args.request;
-    const body = await toReplayableBody(
+    const host =
+      endpointKey(request, (args.input as { Bucket?: unknown }).Bucket) ?? request.hostname;
+    const operation = context.commandName?.replace(/Command$/, "");
+    const resendAllowed = (await config.maxAttempts?.()) !== 1;
+    const signal = abortSignalOf(context);
+    // Nothing is read ahead: the first attempt streams the body while a copy is kept.
+    const body = toReplayableBody(
       request.body,
       recovery.replayBufferBytes,
       declaredLength(request.headers),
     );
-    const host =
-      endpointKey(request, (args.input as { Bucket?: unknown }).Bucket) ?? request.hostname;
-    const operation = context.commandName?.replace(/Command$/, "");
-    return recovery.run(
-      {
-        host,
-        ...(operation ? { operation } : {}),
-        replayable: body.replayable,
-        resendAllowed: (await config.maxAttempts?.()) !== 1,
-      },
-      async ({ offsetMs }) => {
-        // The SDK signs at `Date.now() + systemClockOffset`: express the server's time by
-        // skewguard's (possibly injected) clock in those terms.
-        signWithOffset(context, config, recovery.clock.now() + offsetMs - Date.now());
-        return send(next, withBody(args, body), context);
-      },
-    );
+    try {
+      return await recovery.run(
+        {
+          host,
+          ...(operation ? { operation } : {}),
+          replayable: () => body.replayable,
+          resendAllowed,
+          ...(signal ? { signal } : {}),
+        },
+        async ({ offsetMs }) => {
+          // The SDK signs at `Date.now() + systemClockOffset`: express the server's time by
+          // skewguard's (possibly injected) clock in those terms.
+          signWithOffset(context, config, recovery.clock.now() + offsetMs - Date.now());
+          return send(next, withBody(args, body), context);
+        },
+      );
+    } finally {
+      // The copy lives as long as the request, not a moment longer.
+      body.release();
+    }
   };
+
+/**
+ * The `abortSignal` the caller gave `client.send(command, { abortSignal })`, if any: the SDK
+ * puts it in the smithy context.
+ */
+function abortSignalOf(
+  context: HandlerExecutionContext,
+): { readonly aborted: boolean } | undefined {
+  const signal = context[SMITHY_CONTEXT_KEY]?.abortSignal as { aborted?: unknown } | undefined;
+  return typeof signal?.aborted === "boolean" ? (signal as { aborted: boolean }) : undefined;
+}
 
 /** One send, reported to the engine; what was signed is read only if it failed. */
 async function send<Input extends object, Output extends object>(

@@ -22,37 +22,43 @@ describe("toReplayableBody", () => {
   it("replays strings, bytes and stream factories as they are", async () => {
     for (const body of ["text", Buffer.from("bytes"), () => Readable.from(["x"]), undefined]) {
       const req = request(body);
-      const replay = await toReplayableBody(req, 10);
+      const replay = toReplayableBody(req, 10);
       expect(replay.replayable).toBe(true);
       replay.prepare(req);
       expect(req.body).toBe(body);
     }
   });
 
-  it("buffers a stream that ends within the cap, so both attempts send the same bytes", async () => {
-    const req = request(Readable.from([Buffer.from("abc"), Buffer.from("def")]));
-    const replay = await toReplayableBody(req, 6);
+  it("tees a stream that ends within the cap, so both attempts send the same bytes", async () => {
+    const source = Readable.from([Buffer.from("abc"), Buffer.from("def")]);
+    const req = request(source);
+    const replay = toReplayableBody(req, 6);
+    expect(replay.replayable).toBe(true);
+    replay.prepare(req);
+    expect(req.body).not.toBe(source);
+    expect((await readAll(req.body)).toString()).toBe("abcdef");
     expect(replay.replayable).toBe(true);
     replay.prepare(req);
     expect((await readAll(req.body)).toString()).toBe("abcdef");
-    replay.prepare(req);
-    expect((await readAll(req.body)).toString()).toBe("abcdef");
+    replay.release(req);
+    expect(req.body).toBe(source);
+    expect(replay.replayable).toBe(false);
   });
 
-  it("sends a longer stream once, with the bytes read ahead put back in front", async () => {
+  it("sends a longer stream once, whole, and drops what it kept", async () => {
     const parts = ["0123", "4567", "89ab", "cdef"].map((s) => Buffer.from(s));
     const req = request(Readable.from(parts));
-    const replay = await toReplayableBody(req, 5);
-    expect(replay.replayable).toBe(false);
+    const replay = toReplayableBody(req, 5);
     replay.prepare(req);
     expect((await readAll(req.body)).toString()).toBe("0123456789abcdef");
+    expect(replay.replayable).toBe(false);
   });
 
   it("never holds back a web stream or a multipart body", async () => {
     const web = new ReadableStream();
-    expect((await toReplayableBody(request(web), 100)).replayable).toBe(false);
+    expect(toReplayableBody(request(web), 100).replayable).toBe(false);
     const multipart = request(undefined);
     multipart.multipartBody = { parts: [] };
-    expect((await toReplayableBody(multipart, 100)).replayable).toBe(false);
+    expect(toReplayableBody(multipart, 100).replayable).toBe(false);
   });
 });
