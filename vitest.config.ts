@@ -13,6 +13,8 @@ export default defineConfig({
       { find: /^@skewguard\/diagnosis\/adapter$/, replacement: pkg("diagnosis", "adapter") },
       { find: /^@skewguard\/diagnosis$/, replacement: pkg("diagnosis") },
       { find: /^@skewguard\/testkit$/, replacement: pkg("testkit") },
+      { find: /^@skewguard\/aws\/adapter$/, replacement: pkg("aws", "adapter") },
+      { find: /^@skewguard\/aws$/, replacement: pkg("aws") },
       { find: /^@skewguard\/aws-s3$/, replacement: pkg("aws-s3") },
       { find: /^@skewguard\/azure-blob$/, replacement: pkg("azure-blob") },
       { find: /^@skewguard\/gcs$/, replacement: pkg("gcs") },

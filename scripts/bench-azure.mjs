@@ -2,10 +2,12 @@
 // skewguard, on the testkit's Azure server (Azurite behind the skew-enforcing proxy), in one
 // process.
 import {
+  HUGE_REFUSAL_RUNS,
   SKEW_MS,
   alternate,
   burst,
   dist,
+  medianOf,
   recoveredExtra,
   sdkOf,
   timed,
@@ -75,6 +77,20 @@ export async function runAzureBench({ rounds, recoveryRuns, bursts, burstTimeout
       },
       refused: () => timedFailure(() => download(bare)),
     });
+
+    // The same recovered call when the refusal's error body is padded to 10 MiB: read up to
+    // skewguard's cap, the rest discarded (the fault suite checks the outcome, this the time).
+    // Beside it, the bare SDK's refusal of the same body.
+    server.setFaults({ errorBody: "huge" });
+    server.setClockOffset(SKEW_MS);
+    recovery.hugeRefusalRecoveredMs = await medianOf(HUGE_REFUSAL_RUNS, () => {
+      warm.offsets.clear();
+      return timed(() => download(warm.blob));
+    });
+    recovery.hugeRefusalBareMs = await medianOf(HUGE_REFUSAL_RUNS, () =>
+      timedFailure(() => download(bare)),
+    );
+    server.setFaults({});
 
     const burstRows = [];
     const notes = [];

@@ -1,10 +1,18 @@
 // Core benchmarks (part of `pnpm bench`): estimator accuracy on loopback with injected delay,
-// memory of the offset store after 100,000 hosts, CPU per sampled response. Uses the built
-// package, so run after `pnpm build`.
+// memory of the offset store after 100,000 hosts, CPU per sampled response, and the time the
+// worst hostile inputs take (the tests check that such inputs are cut at the cap and give a
+// bounded answer; how long they take is measured here, not asserted). Uses the built package,
+// so run after `pnpm build`.
 import { createServer } from "node:http";
 import { performance } from "node:perf_hooks";
-import { SkewRecovery } from "../packages/diagnosis/dist/adapter.js";
+import {
+  SkewRecovery,
+  parseAzureAuthenticationDetail,
+  readEvidence,
+} from "../packages/diagnosis/dist/adapter.js";
 import { OffsetStore } from "../packages/diagnosis/dist/index.js";
+
+const { measureOffset } = await import("../packages/cli/dist/index.js");
 
 const SERVER_OFFSET_MS = 7 * 60_000 + 12_345;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -64,6 +72,29 @@ async function accuracy(delayMs) {
     await server.close();
   }
   return { delayMs, naiveErrorMs, after1: rows[0], after10: rows[1] };
+}
+
+/**
+ * `skewguard skew -n 6` on loopback: the CLI's timed requests (each aimed at the server's
+ * second ticking over) against the same server. The tests check the bound on a simulated
+ * clock; this is what a real machine's timing gives.
+ */
+async function skewCommand(delayMs) {
+  const server = await startClockServer(delayMs);
+  try {
+    const { estimate } = await measureOffset(
+      new URL(server.url),
+      { fetch, clock: { now: () => Date.now() }, sleep },
+      { count: 6, timeoutMs: 5_000 },
+    );
+    return {
+      delayMs,
+      boundMs: (estimate.highMs - estimate.lowMs) / 2,
+      errorMs: estimate.offsetMs - SERVER_OFFSET_MS,
+    };
+  } finally {
+    await server.close();
+  }
 }
 
 function storeMemory() {
@@ -143,10 +174,108 @@ async function cpuPerSample() {
   return { successSampleUs: sampleUs, successSkippedUs: skippedUs, failedResponseUs: failureUs };
 }
 
+const HOSTILE_NOW = Date.parse("2026-11-23T10:00:00Z");
+const S3_SKEWED = `<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request time and the current time is too large.</Message><RequestTime>20261123T094000Z</RequestTime><ServerTime>2026-11-23T10:00:00Z</ServerTime><MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds><RequestId>4442587FB7D0A2F9</RequestId></Error>`;
+const S3_PADDED_10_MIB = S3_SKEWED.replace(
+  "<Error>",
+  `<Error><Padding>${"x".repeat(10 * 1024 * 1024)}</Padding>`,
+);
+const BACKTRACKING_DETAIL = "Start [Current [Expiry [Signed expiry time [".repeat(1500);
+const BACKTRACKING_DETAIL_X10 = BACKTRACKING_DETAIL.repeat(10);
+const azureBody = (detail) =>
+  `<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request.\nRequestId:00000000-0000-0000-0000-000000000000\nTime:2026-11-23T10:00:00.0000000Z</Message><AuthenticationErrorDetail>${detail}</AuthenticationErrorDetail></Error>`;
+
+/** Inputs built to be slow: huge, or shaped to make patterns backtrack. */
+const HOSTILE_INPUTS = [
+  {
+    name: "S3 error body padded to 10 MiB (readEvidence)",
+    run: () =>
+      readEvidence({
+        provider: "s3",
+        host: "s3.local:443",
+        sentAt: HOSTILE_NOW,
+        receivedAt: HOSTILE_NOW + 25,
+        status: 403,
+        headers: {},
+        body: S3_PADDED_10_MIB,
+      }),
+  },
+  {
+    name: "Azure detail built to backtrack, 66 KiB (parseAzureAuthenticationDetail)",
+    run: () => parseAzureAuthenticationDetail(BACKTRACKING_DETAIL),
+  },
+  {
+    name: "the same detail, 660 KiB",
+    run: () => parseAzureAuthenticationDetail(BACKTRACKING_DETAIL_X10),
+  },
+  ...["s3", "gcs", "azure"].flatMap((provider) =>
+    [
+      ["64 KiB of '<'", "<".repeat(64 * 1024)],
+      ["64 KiB of ']]>&amp;'", "]]>&amp;".repeat(8 * 1024)],
+      ["a backtracking detail in an error body", azureBody(BACKTRACKING_DETAIL)],
+      ["66 KiB of 'Start [Current [Expiry [Signed expiry time ['", BACKTRACKING_DETAIL],
+      ["64 KiB of 'jwt request date header '", "jwt request date header ".repeat(2730)],
+    ].map(([what, body]) => ({
+      // The text as the body, and as the fields an SDK parsed from it (S3's Message, ...).
+      name: `${provider}: ${what}`,
+      run: () => {
+        const clock = { now: () => HOSTILE_NOW };
+        const recovery = new SkewRecovery(provider, {
+          clock,
+          offsets: new OffsetStore({ clock }),
+          onEvent: () => {},
+        });
+        const obs = {
+          provider,
+          host: "127.0.0.1:9000",
+          operation: "PutObject",
+          sentAt: HOSTILE_NOW,
+          receivedAt: HOSTILE_NOW + 25,
+          status: 403,
+          headers: {
+            date: "Mon, 23 Nov 2026 10:15:00 GMT",
+            "x-ms-error-code": "AuthenticationFailed",
+          },
+          body,
+          fields: { Code: "SignatureDoesNotMatch", Message: body, StringToSign: body },
+          signed: { signedAtMs: HOSTILE_NOW, offsetMs: 0 },
+        };
+        recovery.observe(obs, { replayable: true, resendAllowed: true });
+        recovery.observe({ ...obs, resent: true }, { replayable: true, resendAllowed: true });
+        recovery.diagnose(obs);
+      },
+    })),
+  ),
+];
+
+/** Median and slowest of `runs` timings for each hostile input. */
+function hostileInputs(runs = 7) {
+  return HOSTILE_INPUTS.map(({ name, run }) => {
+    run(); // warm-up: the first call also pays for compilation
+    const times = [];
+    for (let i = 0; i < runs; i++) {
+      const started = performance.now();
+      run();
+      times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    return { name, medianMs: times[Math.floor(runs / 2)], worstMs: times[runs - 1] };
+  });
+}
+
 export async function runCoreBench() {
   const estimator = [];
   for (const delayMs of [0, 20, 200]) estimator.push(await accuracy(delayMs));
-  return { estimator, store: storeMemory(), cpu: await cpuPerSample() };
+  const skew = [];
+  for (const delayMs of [0, 20]) skew.push(await skewCommand(delayMs));
+  return {
+    estimator,
+    skew,
+    store: storeMemory(),
+    cpu: await cpuPerSample(),
+    hostile: hostileInputs(),
+  };
 }
 
 export function printCoreBench(r, print) {
@@ -158,12 +287,28 @@ export function printCoreBench(r, print) {
       `  ${String(e.delayMs).padStart(3)} ms  ${`${e.naiveErrorMs.toFixed(0)} ms`.padEnd(21)}  ${f(e.after1)} ${f(e.after10)}`,
     );
   }
+  print("\n`skewguard skew -n 6` on loopback (timed requests, the same server)");
+  print("  delay   bound/error");
+  for (const k of r.skew) {
+    print(
+      `  ${String(k.delayMs).padStart(3)} ms  ±${k.boundMs.toFixed(0)} ms / ${k.errorMs.toFixed(0)} ms`,
+    );
+  }
   print(
     `\nOffset store after ${r.store.hosts} hosts: ${r.store.kept} kept, heap +${r.store.heapDeltaKiB} KiB${r.store.gcExposed ? "" : " (run with --expose-gc for exact figures)"}`,
   );
   print(
     `CPU: ${r.cpu.successSampleUs.toFixed(2)} µs per sampled success, ${r.cpu.successSkippedUs.toFixed(2)} µs per success within 1 s of the last sample (not parsed), ${r.cpu.failedResponseUs.toFixed(1)} µs per failed response (parse + decide + diagnose)`,
   );
+  print(
+    "\nHostile inputs, each through the whole core as body and SDK fields (two attempts observed, then diagnosed) unless a function is named; the tests check the answers, this the time",
+  );
+  print(`  ${"input".padEnd(76)}${"median".padStart(11)}${"worst".padStart(11)}`);
+  for (const h of r.hostile) {
+    print(
+      `  ${h.name.padEnd(76)}${`${h.medianMs.toFixed(2)} ms`.padStart(11)}${`${h.worstMs.toFixed(2)} ms`.padStart(11)}`,
+    );
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -3,10 +3,12 @@
 // clock matters at the service-account token grant (the JWT's iat/exp), so a skewed call is
 // one whose client has no token yet: the recovery figures use fresh clients.
 import {
+  HUGE_REFUSAL_RUNS,
   SKEW_MS,
   alternate,
   burst,
   dist,
+  medianOf,
   recoveredExtra,
   sdkOf,
   timed,
@@ -73,6 +75,21 @@ export async function runGcsBench({ rounds, recoveryRuns, bursts }) {
         return timedFailure(() => download(fresh));
       },
     });
+
+    // The same recovered call when the grant's refusal is padded to 10 MiB: read up to
+    // skewguard's cap, the rest discarded (the fault suite checks the outcome, this the time).
+    // Beside it, the bare SDK's refusal of the same body.
+    server.setFaults({ token: { kind: "huge-body", bytes: 10 * 1024 * 1024 } });
+    server.setClockOffset(SKEW_MS);
+    recovery.hugeRefusalRecoveredMs = await medianOf(HUGE_REFUSAL_RUNS, async () => {
+      const fresh = await client(true);
+      return timed(() => download(fresh));
+    });
+    recovery.hugeRefusalBareMs = await medianOf(HUGE_REFUSAL_RUNS, async () => {
+      const fresh = await client(false);
+      return timedFailure(() => download(fresh));
+    });
+    server.setFaults({});
 
     const burstRows = [];
     for (const n of bursts) {

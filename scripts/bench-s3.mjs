@@ -1,10 +1,12 @@
 // The S3 part of `pnpm bench`: @aws-sdk/client-s3 bare against the same client with skewguard's
 // plugin, on the testkit's S3 server, in one process.
 import {
+  HUGE_REFUSAL_RUNS,
   SKEW_MS,
   alternate,
   burst,
   dist,
+  medianOf,
   recoveredExtra,
   round,
   sdkOf,
@@ -82,6 +84,21 @@ export async function runS3Bench({ rounds, recoveryRuns, bursts }) {
         return timedFailure(() => getObject(refusing));
       },
     });
+
+    // The same recovered call when the refusal's error body is padded to 10 MiB: read up to
+    // skewguard's cap, the rest discarded (the fault suite checks the outcome, this the time).
+    // Beside it, the bare SDK's refusal of the same body (it reads all of it).
+    server.setFault({ kind: "huge-error-body" });
+    server.setClockOffset(SKEW_MS);
+    recovery.hugeRefusalRecoveredMs = await medianOf(HUGE_REFUSAL_RUNS, () => {
+      warm.offsets.clear();
+      return timed(() => getObject(warm.s3));
+    });
+    recovery.hugeRefusalBareMs = await medianOf(HUGE_REFUSAL_RUNS, () => {
+      refusing.config.systemClockOffset = 0;
+      return timedFailure(() => getObject(refusing));
+    });
+    server.setFault(undefined);
     refusing.destroy();
     warm.s3.destroy();
     ours.destroy();

@@ -123,6 +123,16 @@ export async function recoveredExtra({ runs, unskewed, recovered, refused }) {
   };
 }
 
+/** Median of `runs` measurements, each taken by `once()` (which returns milliseconds). */
+export async function medianOf(runs, once) {
+  const times = [];
+  for (let i = 0; i < runs; i++) times.push(await once());
+  return round(median(times));
+}
+
+/** How many recovered calls through a 10 MiB refusal each provider times (they are slow to build). */
+export const HUGE_REFUSAL_RUNS = 5;
+
 /** Time of a call expected to fail; a success is a broken measurement. */
 export async function timedFailure(fn) {
   const started = performance.now();

@@ -12,6 +12,7 @@ import { runAzureBench } from "./bench-azure.mjs";
 import { printCoreBench, runCoreBench } from "./bench-core.mjs";
 import { runGcsBench } from "./bench-gcs.mjs";
 import { runS3Bench } from "./bench-s3.mjs";
+import { HUGE_REFUSAL_RUNS } from "./bench-stats.mjs";
 import { printStreamsBench, runStreamsBench } from "./bench-streams.mjs";
 
 const json = process.argv.includes("--json");
@@ -91,6 +92,9 @@ if (providers.length > 0) {
       `  ${pad(p.provider, 9)}${padL(ms(r.unskewedMs), 10)}${padL(ms(r.recoveredMs), 11)}${padL(ms(r.extraMs), 10)}${padL(ms(r.roundTripMs), 14)}${padL(ms(r.overheadMs), 17)}  ${mark(r.overheadMs <= OVERHEAD_TARGET_MS)}`,
     );
   }
+  print(
+    `  refusals with a 10 MiB error body, medians of ${HUGE_REFUSAL_RUNS}: ${providers.map((p) => `${p.provider} recovered ${ms(p.recovery.hugeRefusalRecoveredMs)} (bare SDK refused ${ms(p.recovery.hugeRefusalBareMs)})`).join(", ")}`,
+  );
   const s3 = report.providers.s3;
   if (s3) {
     print(

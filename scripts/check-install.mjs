@@ -1,7 +1,9 @@
 // Installs every package as users get it: `pnpm pack` (workspace ranges become versions),
 // plain `npm install` of the tarballs and the SDK peers into a fresh temporary project, then
 // imports each from ESM and from CJS and runs each package's README snippet from there against
-// testkit servers with skewed clocks (scripts/readme-<pkg>-snippet.mjs). Run by the test
+// testkit servers with skewed clocks (scripts/readme-<pkg>-snippet.mjs: the README block marked
+// `<!-- snippet: runs in scripts/readme-<pkg>-snippet.mjs -->`, as written, between what the
+// reader supplies and the checks; the CLI's is its `doctor error` command). Run by the test
 // command after the build. One install for all; packs, imports and snippets run concurrently.
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -19,6 +21,8 @@ const startedAt = Date.now();
 /** Peers at the versions the Node 20 suite tests, as a user would add them. */
 const PEERS = [
   "@aws-sdk/client-s3@3.1169.0",
+  "@aws-sdk/client-dynamodb@3.1169.0",
+  "@aws-sdk/client-sts@3.1169.0",
   "@azure/storage-blob@12.32.0",
   "@google-cloud/storage@7.22.0",
   "@opentelemetry/api@1.10.0",
@@ -26,6 +30,7 @@ const PEERS = [
 
 /** The README snippet of each installed package, in the order their lines are printed. */
 const SNIPPETS = [
+  ["@skewguard/aws", "readme-aws-snippet.mjs"],
   ["@skewguard/aws-s3", "readme-s3-snippet.mjs"],
   ["@skewguard/azure-blob", "readme-azure-blob-snippet.mjs"],
   ["@skewguard/gcs", "readme-gcs-snippet.mjs"],

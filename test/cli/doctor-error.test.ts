@@ -1,3 +1,5 @@
+import { type Server, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { DEFAULT_CREDENTIALS, type S3TestServer, startS3TestServer } from "@skewguard/testkit";
@@ -154,5 +156,123 @@ describe("skewguard doctor error", () => {
     });
     expect(terminal.code).toBe(2);
     expect(terminal.stderr).toContain("no input: pass a file, or pipe the error body in");
+  });
+});
+
+describe("skewguard doctor error --check-clock", () => {
+  const loopbacks: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(
+      loopbacks.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+    );
+  });
+
+  /** A loopback server whose Date header runs `offsetMs` ahead of this machine. */
+  async function skewedServer(offsetMs: number): Promise<string> {
+    const server = createServer((_req, res) => {
+      res.writeHead(403, { date: new Date(Date.now() + offsetMs).toUTCString() });
+      res.end();
+    });
+    loopbacks.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  /** A bare SignatureDoesNotMatch as curl -v shows it: no time anywhere. */
+  const pasteFor = (origin: string) => `$ curl -v ${origin}/b/k
+> GET /b/k HTTP/1.1
+> Host: ${new URL(origin).host}
+>
+< HTTP/1.1 403 Forbidden
+< Content-Type: application/xml
+<
+<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message></Error>`;
+
+  interface CheckReport {
+    endpoint: string;
+    diagnosis: { cause: string; candidates?: Array<{ cause: string; check: string }> };
+    clockCheck: { endpoint: string; measured: boolean; offsetMs: number; boundMs: number };
+    notes: string[];
+  }
+
+  it("measures the endpoint the input names and folds the offset into the verdict: clock behind", async () => {
+    const origin = await skewedServer(20 * MINUTE);
+    const bare = await skewguard(["doctor", "error", "--json"], {
+      stdin: stdinOf(pasteFor(origin)),
+    });
+    expect(bare.json<CheckReport>().diagnosis.cause).toBe("unknown");
+    const result = await skewguard(["doctor", "error", "--json", "--check-clock", "-n", "2"], {
+      stdin: stdinOf(pasteFor(origin)),
+    });
+    expect(result.code).toBe(1);
+    const report = result.json<CheckReport>();
+    expect(report.endpoint).toBe(origin);
+    expect(report.clockCheck).toMatchObject({ endpoint: origin, measured: true });
+    expect(Math.abs(report.clockCheck.offsetMs - 20 * MINUTE)).toBeLessThan(1_500);
+    expect(report.diagnosis.cause).toBe("clock-behind");
+    expect(report.notes.join(" ")).toMatch(
+      /measured against http:\/\/127\.0\.0\.1:\d+ now: \+(?:19m 5\d|20m )/,
+    );
+  });
+
+  it("a clock in step rules the clock out: the key, with the request left open", async () => {
+    const origin = await skewedServer(0);
+    const result = await skewguard(["doctor", "error", "--json", "--check-clock", "-n", "2"], {
+      stdin: stdinOf(pasteFor(origin)),
+    });
+    const report = result.json<CheckReport>();
+    expect(report.diagnosis.cause).toBe("secret-key-mismatch");
+    expect(report.diagnosis.candidates?.map((c) => c.cause)).toEqual(["request-changed"]);
+  });
+
+  it("an endpoint given on the command line wins; none at all is said, not guessed", async () => {
+    const origin = await skewedServer(-10 * MINUTE);
+    const given = await skewguard(
+      ["doctor", "error", "--json", "--check-clock", origin, "-n", "2"],
+      {
+        stdin: stdinOf(
+          "An error occurred (SignatureDoesNotMatch) when calling the GetObject operation: x",
+        ),
+      },
+    );
+    expect(given.json<CheckReport>().diagnosis.cause).toBe("clock-ahead");
+    const none = await skewguard(["doctor", "error", "--json", "--check-clock"], {
+      stdin: stdinOf(
+        "An error occurred (SignatureDoesNotMatch) when calling the GetObject operation: x",
+      ),
+      fetch: async () => {
+        throw new Error("no endpoint: nothing may be contacted");
+      },
+    });
+    expect(none.code).toBe(1);
+    expect(none.json<CheckReport>().notes.join(" ")).toMatch(
+      /measured nothing: the input names no endpoint/,
+    );
+  });
+});
+
+describe("skewguard doctor error: uncertain answers", () => {
+  it("lists the causes not ruled out with their checks, what it read, and what to paste", async () => {
+    const result = await skewguard(["doctor", "error"], {
+      stdin: stdinOf(
+        "2026/12/07 10:27:00 operation error S3: ListObjectsV2, https response error StatusCode: 403, RequestID: R, HostID: H, api error SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided.",
+      ),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("unknown (confidence low)");
+    expect(result.stdout).toMatch(
+      /Possible causes \(most likely first\)\n {2}1\. secret-key-mismatch: Compare the server's StringToSign/,
+    );
+    expect(result.stdout).toMatch(/clock-behind: `skewguard skew <endpoint>`/);
+    expect(result.stdout).toContain("For a surer answer, paste");
+    expect(result.stdout).toContain("Read: AWS SDK for Go v2 error");
+    expect(result.stdout).not.toContain("Fixing the clock: it was already right");
+  });
+
+  it("text that names no error: exit 2, saying what to paste", async () => {
+    const prose = await skewguard(["doctor", "error"], { stdin: stdinOf("it broke again") });
+    expect(prose.code).toBe(2);
+    expect(prose.stderr).toContain("Paste the failure as you have it");
   });
 });

@@ -12,6 +12,7 @@ import {
   testServiceAccount,
 } from "@skewguard/testkit";
 import { afterEach, describe, expect, it } from "vitest";
+import { until } from "../until.js";
 
 // The GCS fault suite: every fault is injected by the GCS fake and counted there. What must
 // hold throughout: no crash, no hang, a bounded number of requests, a clear error or a
@@ -109,6 +110,20 @@ async function bareClient(server: GcsTestServer): Promise<Storage> {
   const auth = (await storage.authClient.getClient()) as unknown as { transporter: unknown };
   redirectGoogleTokenRequests(auth, server.tokenUrl);
   return storage;
+}
+
+/** How a promise has settled so far, read at any moment without waiting for it. */
+function settlement(promise: Promise<unknown>): { state: "pending" | "resolved" | "rejected" } {
+  const seen: { state: "pending" | "resolved" | "rejected" } = { state: "pending" };
+  promise.then(
+    () => {
+      seen.state = "resolved";
+    },
+    () => {
+      seen.state = "rejected";
+    },
+  );
+  return seen;
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<Error | undefined> {
@@ -224,16 +239,15 @@ describe("GCS faults: broken Date headers", () => {
 });
 
 describe("GCS faults: hostile bodies and broken connections", () => {
-  it("a 10 MB refusal from the token endpoint: recovered with 2 grants, in bounded time", {
+  it("a 10 MB refusal from the token endpoint: recovered with 2 grants", {
     timeout: FAST,
   }, async () => {
+    // How long such a call takes is measured by `pnpm bench` (scripts/bench-gcs.mjs).
     const server = await gcsServer(20 * MINUTE, {
       token: { kind: "huge-body", bytes: 10 * 1024 * 1024 },
     });
     const c = await client(server);
-    const started = Date.now();
     await expectRoundTrip(c, server, "huge");
-    expect(Date.now() - started).toBeLessThan(5_000);
     expect(server.counts.token).toBe(2);
     expect(c.types()).toContain("request.recovered");
     for (const event of c.events) expect(JSON.stringify(event).length).toBeLessThan(20_000);
@@ -330,23 +344,20 @@ describe("GCS faults: hostile bodies and broken connections", () => {
     await expectRoundTrip(c, server, "reset-down");
     await bare.bucket("bkt").getFiles();
     server.setFaults({ json: { kind: "reset-after-headers" } });
-    const pending = Symbol("pending");
-    const outcome = (p: Promise<unknown>) =>
-      Promise.race([
-        p.then(
-          () => "resolved",
-          () => "rejected",
-        ),
-        new Promise((resolve) => setTimeout(() => resolve(pending), 1_000)),
-      ]);
-    const [wrapped, plain] = await Promise.all([
-      outcome(c.storage.bucket("bkt").file("reset-down").download()),
-      outcome(bare.bucket("bkt").file("reset-down").download()),
-    ]);
-    expect(wrapped).toBe(plain);
+    const before = server.counts.json;
+    const wrapped = settlement(c.storage.bucket("bkt").file("reset-down").download());
+    const plain = settlement(bare.bucket("bkt").file("reset-down").download());
+    // Both answers are cut: half the body, then a reset.
+    await until(() => server.counts.json === before + 2);
+    server.setFaults({});
+    // One more whole round trip on each client: it ends after the reset reached that client,
+    // so a download that the reset settles has settled by then.
+    await c.storage.bucket("bkt").getFiles();
+    await bare.bucket("bkt").getFiles();
+    expect(wrapped.state).toBe(plain.state);
     // Pinned 7.22 behaviour, listed under the README's limits: a newer SDK may settle it.
-    expect(plain).toBe(pending);
-    expect(server.counts.json).toBe(3 + 2);
+    expect(plain.state).toBe("pending");
+    expect(server.counts.json).toBe(before + 2 + 2);
   });
 });
 
@@ -359,10 +370,9 @@ describe("GCS faults: a server that stalls", () => {
     await expectRoundTrip(c, server, "stall");
     server.setFaults({ json: { kind: "stall" } });
     const before = server.counts.json;
-    const started = Date.now();
+    // The server never answers: only the client's request timeout can end the call.
     const failure = await failureOf(c.storage.bucket("bkt").file("stall").download());
     expect(failure).toBeInstanceOf(Error);
-    expect(Date.now() - started).toBeLessThan(3_000);
     expect(server.counts.json - before).toBe(1);
     server.setFaults({});
     await expectRoundTrip(c, server, "stall");
@@ -373,10 +383,9 @@ describe("GCS faults: a server that stalls", () => {
   }, async () => {
     const server = await gcsServer(20 * MINUTE, { token: { kind: "stall" } });
     const c = await client(server, { timeout: 300 });
-    const started = Date.now();
+    // The server never answers: only the grant's request timeout can end the call.
     const failure = await failureOf(c.storage.bucket("bkt").getFiles());
     expect(failure?.message).toMatch(/timeout|abort/i);
-    expect(Date.now() - started).toBeLessThan(5_000);
     // gaxios's own retries of an unanswered grant; skewguard has no response to act on.
     expect(server.counts).toEqual({ token: 3, json: 0, xml: 0 });
     expect(c.types()).toEqual([]);
@@ -388,18 +397,29 @@ describe("GCS faults: a server that stalls", () => {
     timeout: FAST,
   }, async () => {
     const server = await gcsServer(0, { xml: { kind: "stall" } });
-    const c = await client(server, { probeTimeoutMs: 300 });
-    const started = Date.now();
-    const [url] = await getSignedUrl(c.storage.bucket("bkt").file("o"), {
-      version: "v4",
-      action: "read",
-      expires: Date.now() + 10 * MINUTE,
-    });
-    expect(Date.now() - started).toBeLessThan(2_000);
-    expect(server.counts.xml).toBe(1);
+    // Two clients sign at once; the one that started first waits longer for its probe. The
+    // shorter probeTimeoutMs ends its call first while the other still waits: each honours its
+    // own, whatever either length of time is on the wall clock.
+    const patient = await client(server, { probeTimeoutMs: 10 * MINUTE });
+    const quick = await client(server, { probeTimeoutMs: 300 });
+    const sign = (c: Client) =>
+      getSignedUrl(c.storage.bucket("bkt").file("o"), {
+        version: "v4",
+        action: "read",
+        expires: Date.now() + 10 * MINUTE,
+      });
+    const waiting = sign(patient);
+    const waited = settlement(waiting);
+    const [url] = await sign(quick);
+    expect(waited.state).toBe("pending");
+    expect(server.counts.xml).toBe(2);
     server.setFaults({});
     server.objects.set("bkt/o", Buffer.from("probe"));
     expect((await fetch(url)).status).toBe(200);
+    // Closing the server ends the stalled probe: the patient client signs on its local clock.
+    await server.close();
+    const [late] = await waiting;
+    expect(new URL(late).searchParams.get("X-Goog-Signature")).toBeTruthy();
   });
 });
 
@@ -451,7 +471,9 @@ describe("GCS faults: the local clock steps mid-run", () => {
     await expectRoundTrip(c, server, "a", 1024);
     clock.stepMs = -HOUR;
     await c.storage.bucket("bkt").file("a").getMetadata();
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // 1.1 s pass on both clocks (successes are sampled at most once a second): no sleep.
+    clock.stepMs += 1_100;
+    server.setClockOffset(server.clockOffsetMs + 1_100);
     await c.storage.bucket("bkt").file("a").getMetadata();
     const [url] = await getSignedUrl(c.storage.bucket("bkt").file("a"), {
       version: "v4",
@@ -474,11 +496,17 @@ describe("GCS faults: a forged Date in 2099", () => {
       expect(failure?.message).toBe(`invalid_grant: ${INVALID_JWT_TIME}`);
     }
     expect(server.counts.token).toBeLessThanOrEqual(10);
-    expect(server.counts.token).toBe(5);
+    // The claim is held; when a second answer agrees, one grant is tried on it, refused for its
+    // times while the server still claims 2099: refuted for good, never tried again.
+    expect(server.counts.token).toBe(6);
     expect(c.skipped()).toEqual(Array(5).fill("evidence-untrusted"));
-    // Not even a day (maxCorrectionMs): the JWTs were stamped on the local clock itself.
-    expectIatNear(server, DAY);
-    expectIatNear(server, 2_000);
+    // Every other JWT was stamped on the local clock itself, not even a day off.
+    const tried = server.grants.filter((g) => Math.abs((g.iat ?? 0) * 1000 - g.receivedAtMs) > DAY);
+    expect(tried).toHaveLength(1);
+    const local = server.grants.filter((g) => !tried.includes(g));
+    for (const grant of local) {
+      expect(Math.abs((grant.iat ?? 0) * 1000 - grant.receivedAtMs)).toBeLessThan(2_000);
+    }
 
     const [url] = await getSignedUrl(c.storage.bucket("bkt").file("o"), {
       version: "v4",

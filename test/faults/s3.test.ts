@@ -15,6 +15,7 @@ import {
 } from "@skewguard/testkit";
 import { describe, expect, it } from "vitest";
 import { ACCESS_KEY_ID, MINUTE, s3Server } from "../s3/fixtures.js";
+import { until } from "../until.js";
 
 /**
  * The S3 fault suite: servers that lie, stall, cut answers short or never agree, counted at
@@ -82,14 +83,12 @@ interface CallRecord {
   attempts: number;
   /** The largest number of requests the server saw within one SDK attempt. */
   perSdkAttempt: number;
-  ms: number;
 }
 
 /** Runs one call; never throws; counts what reached the server. */
 async function call(server: S3TestServer, fn: () => Promise<unknown>): Promise<CallRecord> {
   const before = server.attempts;
   const logStart = server.log.length;
-  const started = performance.now();
   const outcome = await fn().then(
     () => ({ ok: true }),
     (error: unknown) => ({ ok: false, error: error as NonNullable<CallRecord["error"]> }),
@@ -103,13 +102,29 @@ async function call(server: S3TestServer, fn: () => Promise<unknown>): Promise<C
     ...outcome,
     attempts: server.attempts - before,
     perSdkAttempt: Math.max(0, ...perAttempt.values()),
-    ms: performance.now() - started,
   };
+}
+
+/**
+ * skewguard never signs beyond the cap on an unconfirmed claim: the only requests signed there
+ * are the SDK's own retries (on the offset it learned, as without skewguard), at most `most`.
+ */
+function expectOnlyTheSdkSignedBeyondTheCap(server: S3TestServer, most: number): void {
+  const beyond = server.log.filter((entry) => {
+    const [t] = signingTimesOf([entry]);
+    return t !== undefined && Math.abs(t - Date.now()) > MAX_CORRECTION_MS + 2_000;
+  });
+  expect(beyond.length).toBeLessThanOrEqual(most);
+  for (const entry of beyond) expect(entry.sdkAttempt).toBeGreaterThan(1);
 }
 
 /** The signing times the server saw, as ms. */
 function signingTimes(server: S3TestServer): number[] {
-  return server.log.flatMap((entry) => {
+  return signingTimesOf(server.log);
+}
+
+function signingTimesOf(log: S3TestServer["log"]): number[] {
+  return log.flatMap((entry) => {
     const m = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/.exec(entry.signedAt ?? "");
     return m ? [Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)] : [];
   });
@@ -133,11 +148,12 @@ describe("S3 faults", () => {
       expect(c.attempts).toBeLessThanOrEqual(2);
     }
     // The evidence drags the offset 3 h further on every answer, until it would pass the
-    // 24 h cap: from then on it is untrusted, and each call costs 1 request.
+    // 24 h cap: that claim is held, the SDK's own retry (on its own offset, as without
+    // skewguard) is refused as skewed, and the claim is refuted: from then on each call
+    // costs 1 request.
     expect(calls.slice(-5).map((c) => c.attempts)).toEqual([1, 1, 1, 1, 1]);
     expect(calls.reduce((sum, c) => sum + c.attempts, 0)).toBeLessThanOrEqual(30);
-    for (const t of signingTimes(server))
-      expect(Math.abs(t - Date.now())).toBeLessThanOrEqual(MAX_CORRECTION_MS + 2_000);
+    expectOnlyTheSdkSignedBeyondTheCap(server, 1);
     expect(skipReasons(events)).toContain("evidence-untrusted");
     expect(types(events)).toContain("signature.diagnosed");
 
@@ -169,10 +185,18 @@ describe("S3 faults", () => {
       expect(types(events)).not.toContain("request.resigned");
       // The user is told why nothing was resent, and what the failure means.
       expect(skipReasons(events)).toContain("evidence-untrusted");
+      // No time anywhere says which way the clock is off: the diagnosis names both directions
+      // as candidates, each with the check that tells (issue 12: no direction, no guess).
       expect(events).toContainEqual(
         expect.objectContaining({
           type: "signature.diagnosed",
-          diagnosis: expect.objectContaining({ cause: "clock-behind" }),
+          diagnosis: expect.objectContaining({
+            cause: "unknown",
+            candidates: [
+              expect.objectContaining({ cause: "clock-behind" }),
+              expect.objectContaining({ cause: "clock-ahead" }),
+            ],
+          }),
         }),
       );
     });
@@ -198,7 +222,8 @@ describe("S3 faults", () => {
     );
   });
 
-  it("a 10 MiB error body: recovered, bytes stored equal bytes sent, in bounded time", async () => {
+  it("a 10 MiB error body: recovered, bytes stored equal bytes sent", async () => {
+    // How long such a call takes is measured by `pnpm bench` (scripts/bench-s3.mjs).
     const server = await s3Server({
       clockOffsetMs: 20 * MINUTE,
       fault: { kind: "huge-error-body" },
@@ -207,7 +232,6 @@ describe("S3 faults", () => {
     const bytes = randomBytes(64 * 1024);
     const c = await call(server, () => putStream(client, "big-error", bytes));
     expect(c).toMatchObject({ ok: true, attempts: 2 });
-    expect(c.ms).toBeLessThan(10_000);
     expect(server.objects.get("b/big-error")?.equals(bytes)).toBe(true);
     expect(types(events)).toContain("request.recovered");
     // The padding reached no event.
@@ -271,16 +295,21 @@ describe("S3 faults", () => {
     expect(server.objects.get("b/every")?.equals(bytes)).toBe(true);
   });
 
-  it("a server that stalls: abortSignal and requestTimeout end the call quickly", async () => {
+  it("a server that stalls: abortSignal and requestTimeout end the call", async () => {
     const server = await s3Server({ fault: { kind: "stall" } });
     const aborted = faultClient(server);
-    const byAbort = await call(server, () =>
+    const controller = new AbortController();
+    const pending = call(server, () =>
       aborted.client.send(new GetObjectCommand({ Bucket: "b", Key: "k" }), {
-        abortSignal: AbortSignal.timeout(200),
+        abortSignal: controller.signal,
       }),
     );
+    // The request is at the server, which will never answer it: only the abort can end it.
+    await until(() => server.attempts === 1);
+    controller.abort();
+    const byAbort = await pending;
     expect(byAbort).toMatchObject({ ok: false, attempts: 1 });
-    expect(byAbort.ms).toBeLessThan(2_000);
+    expect(byAbort.error?.name).toBe("AbortError");
 
     const timed = faultClient(server, {
       config: {
@@ -288,10 +317,10 @@ describe("S3 faults", () => {
         maxAttempts: 2,
       },
     });
+    // The server never answers: only the SDK's own request timeout can end these attempts.
     const byTimeout = await call(server, () => get(timed.client));
     expect(byTimeout.ok).toBe(false);
     expect(byTimeout.attempts).toBeLessThanOrEqual(2);
-    expect(byTimeout.ms).toBeLessThan(3_000);
     expect(types(aborted.events).concat(types(timed.events))).not.toContain("request.resigned");
   });
 
@@ -328,15 +357,18 @@ describe("S3 faults", () => {
     });
     server.objects.set("b/k", Buffer.from("x"));
     const { client, events } = faultClient(server);
+    const attempts: number[] = [];
     for (let i = 0; i < 10; i++) {
       const c = await call(server, () => get(client));
       expect(c.ok).toBe(false);
       expect(c.error?.name).toBe("RequestTimeTooSkewed");
-      expect(c.attempts).toBe(1);
+      attempts.push(c.attempts);
     }
-    const times = signingTimes(server);
-    expect(times.length).toBe(10);
-    for (const t of times) expect(Math.abs(t - Date.now())).toBeLessThan(MAX_CORRECTION_MS);
+    // The first claim of 2099 is held, not signed with; the SDK's own retry, signed on the
+    // 2099 it learned (as without skewguard), is refused as skewed while the server still
+    // claims 2099: refuted, and never left to the SDK again.
+    expect(attempts).toEqual([2, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    expectOnlyTheSdkSignedBeyondTheCap(server, 1);
     // Once the server's clock is right again, the client is not poisoned.
     server.setClockOffset(0);
     server.setDateHeader("normal");

@@ -1,9 +1,14 @@
-export { getSkewRecoveryPlugin } from "./plugin.js";
-export type { SkewRecoveryPluginOptions } from "./plugin.js";
-export type { ClockConfig } from "./sdk-clock.js";
+export { getSkewRecoveryPlugin } from "./s3-plugin.js";
+export type { ClockConfig, SkewRecoveryPluginOptions } from "@skewguard/aws";
 export { getSignedUrl } from "./presign.js";
 export type { SignedUrlOptions } from "./presign.js";
-export { SIGNED_REQUEST_CAPTURE_NAME, SKEW_RECOVERY_MIDDLEWARE_NAME } from "./constants.js";
+export { createPresignedPost } from "./presigned-post.js";
+export type {
+  PresignedPost,
+  PresignedPostOptions,
+  PresignedPostSigningOptions,
+} from "./presigned-post.js";
+export { SIGNED_REQUEST_CAPTURE_NAME, SKEW_RECOVERY_MIDDLEWARE_NAME } from "@skewguard/aws";
 // So that a handler or a catch block is typed with one import.
 export { diagnosisOf, isSkewguardError, SkewguardError } from "@skewguard/diagnosis";
 export type {

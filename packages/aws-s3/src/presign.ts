@@ -2,7 +2,7 @@ import { getSignedUrl as sdkGetSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { RecoveryOptions } from "@skewguard/diagnosis";
 import { endpointKey, SkewRecovery } from "@skewguard/diagnosis/adapter";
 import type { MetadataBearer } from "@smithy/types";
-import { recoveryFor } from "./plugin.js";
+import { recoveryFor } from "@skewguard/aws/adapter";
 
 type SdkPresignOptions = NonNullable<Parameters<typeof sdkGetSignedUrl>[2]>;
 

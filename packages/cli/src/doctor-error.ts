@@ -1,21 +1,39 @@
 import {
   type Diagnosis,
   type ErrorFacts,
+  type OffsetEstimate,
   type PastedFailure,
   type Provider,
   diagnosePasted,
+  formatMs,
+  readPastedFailure,
   redact,
 } from "@skewguard/diagnosis";
-import { table } from "./table.js";
+import { cutNotice, readInput } from "./input.js";
 import type { CliIo } from "./io.js";
-import type { Printer } from "./output.js";
-import { printAdvice, verdictMark } from "./report.js";
+import { type Measurement, measureOffset } from "./measure.js";
+import { type Printer, printableDeep } from "./output.js";
+import { printAdvice, printMeasurementFailure, verdictMark } from "./report.js";
+import { endpointUrl } from "./skew.js";
+import { table } from "./table.js";
 import { EXIT, type ExitCode, UsageError } from "./usage-error.js";
 
 export interface DoctorErrorOptions {
   json: boolean;
   provider?: Provider;
+  /**
+   * Measure this machine's clock against the endpoint (network): `true` for the endpoint the
+   * input names, or an endpoint URL/host.
+   */
+  checkClock?: boolean | string;
+  /** HEAD requests for `checkClock`. */
+  samples?: number;
+  /** Per-request timeout for `checkClock`, ms. */
+  timeoutMs?: number;
 }
+
+const DEFAULT_SAMPLES = 4;
+const DEFAULT_TIMEOUT_MS = 5_000;
 
 const SHAPE_TITLES: Readonly<Record<PastedFailure["shape"], string>> = {
   "s3-xml": "S3 XML error body",
@@ -28,58 +46,90 @@ const SHAPE_TITLES: Readonly<Record<PastedFailure["shape"], string>> = {
   "gcs-sdk-error": "Google client library error (JSON)",
   "azure-detail-text": "Azure AuthenticationErrorDetail",
   "oauth-text": "Google OAuth error description",
+  "aws-json": "AWS JSON-protocol error body",
+  "sdk-error-text": "SDK or tool error text",
+  "error-text": "error message",
 };
 
-/** `skewguard doctor error [file|-]`. */
+/** What `--check-clock` measured, for the report. */
+interface ClockCheck {
+  endpoint?: string;
+  measurement?: Measurement;
+  /** Why nothing was measured. */
+  skipped?: string;
+}
+
+/** `skewguard doctor error [file|-]`: reading and judging are the core's; this is input and printing. */
 export async function doctorError(
   source: string | undefined,
   options: DoctorErrorOptions,
   io: CliIo,
   printer: Printer,
 ): Promise<ExitCode> {
-  const text = await readSource(source, io);
-  const result = diagnosePasted(text, options.provider ? { provider: options.provider } : {});
+  const { text, cut } = await readInput(source, io);
+  if (cut) printer.error(cutNotice());
+  const read = readPastedFailure(text, options.provider, { clock: io.clock });
+  if (!read) throw new UsageError(unreadable(source));
+  const check = options.checkClock ? await checkClock(read, options, io, printer) : undefined;
+  const estimate: OffsetEstimate | undefined = check?.measurement?.estimate;
+  const result = diagnosePasted(text, {
+    clock: io.clock,
+    ...(options.provider ? { provider: options.provider } : {}),
+    ...(estimate ? { estimate } : {}),
+  });
   if (!result) throw new UsageError(unreadable(source));
   const { failure: input, diagnosis } = result;
   printer.addSecret(input.facts.signatureProvided);
-  if (options.json) printer.json(toJson(input, input.facts, diagnosis));
-  else printHuman(printer, input, input.facts, diagnosis);
+  if (options.json) printer.json(toJson(input, input.facts, diagnosis, check));
+  else {
+    // Pasted text and a server's answers are shown, never obeyed (output.ts).
+    const shown = printableDeep({ input, diagnosis, check });
+    printHuman(printer, shown.input, shown.input.facts, shown.diagnosis, shown.check);
+  }
   // Whatever the cause, an error body is a failure someone is chasing.
   return EXIT.problem;
 }
 
-async function readSource(source: string | undefined, io: CliIo): Promise<string> {
-  if (source === undefined || source === "-") {
-    if (source === undefined && io.stdin.isTTY === true) {
-      throw new UsageError(
-        "no input: pass a file, or pipe the error body in (… | skewguard doctor error -)",
-      );
-    }
-    return readStream(io.stdin);
+/** Measures the clock against the endpoint the input names (or the one given), as `skew` does. */
+async function checkClock(
+  failure: PastedFailure,
+  options: DoctorErrorOptions,
+  io: CliIo,
+  printer: Printer,
+): Promise<ClockCheck> {
+  const given = typeof options.checkClock === "string" ? options.checkClock : undefined;
+  const endpoint = given ?? failure.endpoint;
+  if (endpoint === undefined) {
+    return {
+      skipped:
+        "the input names no endpoint: pass one (`--check-clock https://<host>`) or run `skewguard skew <endpoint>`",
+    };
   }
+  const target = endpointUrl(endpoint);
   try {
-    return await io.readFile(source);
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new UsageError(`cannot read ${source}${typeof code === "string" ? ` (${code})` : ""}`, {
-      cause: error,
+    const measurement = await measureOffset(target, io, {
+      count: options.samples ?? DEFAULT_SAMPLES,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      onProgress: (done, total) =>
+        printer.progress.update(`measuring ${target.host} ${done}/${total}`),
     });
+    return { endpoint: target.origin, measurement };
+  } finally {
+    printer.progress.done();
   }
-}
-
-async function readStream(stream: CliIo["stdin"]): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream)
-    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk));
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 function unreadable(source: string | undefined): string {
   const where = source === undefined || source === "-" ? "standard input" : source;
-  return `no S3, GCS or Azure error found in ${where}: expected an XML or JSON error body, an HTTP response (curl -i), or an SDK error printed as JSON`;
+  return `no S3, GCS or Azure error found in ${where}: no error code, status or message the checks know. Paste the failure as you have it: the response (curl -v or curl -i output), the SDK's error as it printed it (traceback, console.log, JSON), or the SDK's debug log`;
 }
 
-function toJson(input: PastedFailure, facts: ErrorFacts, diagnosis: Diagnosis) {
+function toJson(
+  input: PastedFailure,
+  facts: ErrorFacts,
+  diagnosis: Diagnosis,
+  check: ClockCheck | undefined,
+) {
   return {
     command: "doctor error",
     provider: input.provider,
@@ -88,10 +138,30 @@ function toJson(input: PastedFailure, facts: ErrorFacts, diagnosis: Diagnosis) {
     statusInferred: input.statusInferred,
     code: facts.code ?? null,
     requestId: facts.requestId ?? null,
+    endpoint: input.endpoint ?? null,
     // The core's allow-list: no field it does not know leaves, strings scrubbed.
     diagnosis: redact(diagnosis),
-    notes: notesOf(diagnosis),
+    recognised: input.recognised,
+    pasteInstead: unsure(diagnosis) ? input.pasteInstead : [],
+    ...(check ? { clockCheck: clockCheckJson(check) } : {}),
+    notes: notesOf(input, diagnosis, check),
   };
+}
+
+function clockCheckJson(check: ClockCheck) {
+  const e = check.measurement?.estimate;
+  return {
+    endpoint: check.endpoint ?? null,
+    measured: e !== undefined,
+    offsetMs: e ? Math.round(e.offsetMs) : null,
+    boundMs: e ? Math.ceil((e.highMs - e.lowMs) / 2) : null,
+    samples: e?.samples ?? 0,
+    ...(check.skipped ? { skipped: check.skipped } : {}),
+  };
+}
+
+function unsure(diagnosis: Diagnosis): boolean {
+  return diagnosis.cause === "unknown" || diagnosis.confidence === "low";
 }
 
 function printHuman(
@@ -99,6 +169,7 @@ function printHuman(
   input: PastedFailure,
   facts: ErrorFacts,
   diagnosis: Diagnosis,
+  check: ClockCheck | undefined,
 ): void {
   const c = printer.colors;
   const title = `${facts.code ?? "error"} · ${SHAPE_TITLES[input.shape]}${input.http ? " with HTTP headers" : ""} · ${input.provider}`;
@@ -122,31 +193,72 @@ function printHuman(
     ]))
       printer.line(row);
   }
+  if (check?.measurement && !check.measurement.estimate) {
+    printer.line();
+    printMeasurementFailure(printer, check.measurement);
+  }
+  const candidates = diagnosis.candidates ?? [];
+  if (candidates.length > 0) {
+    printer.line();
+    printer.line(
+      c.bold(known ? "Not ruled out (most likely first)" : "Possible causes (most likely first)"),
+    );
+    for (const [i, candidate] of candidates.entries()) {
+      printer.line(`  ${i + 1}. ${c.bold(candidate.cause)}: ${candidate.check}`);
+    }
+  }
   printAdvice(printer, {
     fixes: diagnosis.fixes,
     deadEnds: diagnosis.deadEnds,
-    notes: notesOf(diagnosis),
+    notes: notesOf(input, diagnosis, check),
   });
-  if (diagnosis.checked.length > 0) {
+  if (unsure(diagnosis) && input.pasteInstead.length > 0) {
     printer.line();
+    printer.line(c.bold("For a surer answer, paste"));
+    for (const item of input.pasteInstead) printer.line(`  - ${item}`);
+  }
+  printer.line();
+  printer.line(c.dim(`Read: ${input.recognised.join("; ") || "the error text"}.`));
+  if (diagnosis.checked.length > 0) {
     printer.line(c.dim(`Checked: ${diagnosis.checked.join(", ")}.`));
   }
 }
 
-/** A body without the server's time cannot say how far the clock is, nor rule it out; a measurement can. */
-function notesOf(diagnosis: Diagnosis): string[] {
-  if (diagnosis.evidence.some((e) => e.name === "skew")) return [];
+/** What the answer could not say, and how to find out. */
+function notesOf(
+  input: PastedFailure,
+  diagnosis: Diagnosis,
+  check: ClockCheck | undefined,
+): string[] {
+  const notes: string[] = [];
+  if (check?.skipped) notes.push(`--check-clock measured nothing: ${check.skipped}.`);
+  const estimate = check?.measurement?.estimate;
+  if (estimate) {
+    notes.push(
+      `This machine's clock, measured against ${check?.endpoint ?? "the endpoint"} now: ${formatMs(Math.round(estimate.offsetMs))} ±${Math.ceil((estimate.highMs - estimate.lowMs) / 2)}ms (server minus this machine).`,
+    );
+    return notes;
+  }
+  if (diagnosis.evidence.some((e) => e.name === "skew")) return notes;
+  const where = input.endpoint ?? "<endpoint>";
+  const clockOpen =
+    /^(clock-|presigned-|jwt-)/.test(diagnosis.cause) ||
+    (diagnosis.candidates ?? []).some((c) => c.cause.startsWith("clock-"));
+  if (!clockOpen) return notes;
   if (diagnosis.cause === "jwt-clock-skew") {
-    return [
-      "The error does not say by how much: `skewguard skew oauth2.googleapis.com` measures it.",
-    ];
+    notes.push(
+      "The error does not say by how much: `skewguard skew oauth2.googleapis.com` (or `doctor error --check-clock`) measures it.",
+    );
+  } else if (/^(clock-|presigned-)/.test(diagnosis.cause)) {
+    notes.push(
+      `The error does not say by how much: \`skewguard skew ${where}\` (or \`doctor error --check-clock\`) measures it.`,
+    );
+  } else {
+    notes.push(
+      `The error does not say the server's time, so the clock is not ruled out: run \`skewguard doctor error --check-clock\` (or \`skewguard skew ${where}\`) from the machine that signed.`,
+    );
   }
-  if (/^(clock-|presigned-)/.test(diagnosis.cause)) {
-    return ["The error does not say by how much: `skewguard skew <endpoint>` measures it."];
-  }
-  return [
-    "The error does not say the server's time, so the clock is not ruled out: run `skewguard skew <endpoint>` from the machine that signed.",
-  ];
+  return notes;
 }
 
 /** OAuth errors repeat the description as message and detail: show it once. */

@@ -11,7 +11,7 @@ import {
 import { signedUrlSecrets } from "@skewguard/diagnosis/adapter";
 import type { CliIo } from "./io.js";
 import { type Measurement, measureOffset } from "./measure.js";
-import type { Printer } from "./output.js";
+import { type Printer, printableDeep, withoutUserInfo } from "./output.js";
 import { printAdvice, printMeasurementFailure, verdictMark } from "./report.js";
 import { table } from "./table.js";
 import { EXIT, type ExitCode } from "./usage-error.js";
@@ -39,14 +39,16 @@ export async function doctorUrl(
   printer: Printer,
 ): Promise<ExitCode> {
   for (const secret of signedUrlSecrets(text)) printer.addSecret(secret);
-  const facts = parseSignedUrl(text);
+  // Text that is no URL is quoted back in the error: never with the user info it may hold.
+  const facts = parseSignedUrl(isHttpUrl(text) ? text : withoutUserInfo(text));
   const measurement = options.samples > 0 ? await measure(facts, options, io, printer) : undefined;
   const judgement = judgeSignedUrl(facts, {
     localNowMs: io.clock.now(),
     offsetMs: measurement?.estimate?.offsetMs,
   });
   if (options.json) printer.json(toJson(facts, judgement, measurement));
-  else printHuman(printer, facts, judgement, measurement);
+  else
+    printHuman(printer, printableDeep(facts), printableDeep(judgement), printableDeep(measurement));
   return judgement.healthy ? EXIT.healthy : EXIT.problem;
 }
 
@@ -185,4 +187,13 @@ function viewText(view: ClockView): string {
   if (view.remainingMs === undefined) return "valid (no expiry in the URL)";
   if (view.state === "expired") return `expired ${formatDuration(view.remainingMs)} ago`;
   return `${formatDuration(view.remainingMs)} left`;
+}
+
+/** What the core reads as a URL (anything else it quotes back): an http(s) URL. */
+function isHttpUrl(text: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(text.trim()).protocol);
+  } catch {
+    return false;
+  }
 }

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import { type Clock, systemClock } from "@skewguard/diagnosis";
 
 /** Where the command writes: process streams in production, string buffers in tests. */
@@ -22,7 +22,8 @@ export interface CliIo {
   clock: Clock;
   sleep(ms: number): Promise<void>;
   env: Readonly<Record<string, string | undefined>>;
-  readFile(path: string): Promise<string>;
+  /** A file's text: its first `maxBytes` bytes when given (a huge file is never held whole). */
+  readFile(path: string, maxBytes?: number): Promise<string>;
 }
 
 /** The real process. */
@@ -35,8 +36,25 @@ export function processIo(): CliIo {
     clock: systemClock,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     env: process.env,
-    readFile: (path) => readFile(path, "utf8"),
+    readFile: (path, maxBytes) =>
+      maxBytes === undefined ? readFile(path, "utf8") : readHead(path, maxBytes),
   };
+}
+
+async function readHead(path: string, maxBytes: number): Promise<string> {
+  const file = await open(path, "r");
+  try {
+    const buffer = Buffer.alloc(maxBytes);
+    let length = 0;
+    while (length < maxBytes) {
+      const { bytesRead } = await file.read(buffer, length, maxBytes - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return buffer.subarray(0, length).toString("utf8");
+  } finally {
+    await file.close();
+  }
 }
 
 /** Touching `process.stdin` opens it; only `doctor error -` should. */

@@ -1,5 +1,10 @@
 import type { OffsetEstimate, SampleOutcome, TimeEvidence } from "@skewguard/diagnosis";
-import { type EstimatorState, addSample, parseHttpDate } from "@skewguard/diagnosis/adapter";
+import {
+  type EstimatorState,
+  addSample,
+  endpointKey,
+  parseHttpDate,
+} from "@skewguard/diagnosis/adapter";
 import type { CliIo } from "./io.js";
 
 /**
@@ -66,18 +71,18 @@ export async function measureOffset(
     }
     attempts.push(attempt);
     options.onProgress?.(i + 1, options.count);
+    // A name that does not resolve will not on the next try either.
+    if (attempt.error !== undefined && isUnresolved(attempt.error)) break;
     const failures = attempts.filter((a) => a.outcome === "failed").length;
     if (!state.estimate && failures >= MAX_FAILURES_WITHOUT_SAMPLE) break;
   }
-  const measurement: Measurement = { target: url, host: hostOf(target), attempts };
+  const measurement: Measurement = {
+    target: url,
+    host: endpointKey(target) ?? target.host,
+    attempts,
+  };
   if (state.estimate) measurement.estimate = state.estimate;
   return measurement;
-}
-
-/** `host:port` with the scheme's default port made explicit. */
-export function hostOf(url: URL): string {
-  const port = url.port || (url.protocol === "http:" ? "80" : "443");
-  return `${url.hostname}:${port}`;
 }
 
 interface HeadResult {
@@ -144,8 +149,25 @@ function describeFetchError(error: unknown): string {
   if (error.name === "TimeoutError") return "timed out";
   const cause = error.cause;
   if (cause instanceof Error) {
-    const code = (cause as Error & { code?: unknown }).code;
+    const { code, hostname } = cause as Error & { code?: unknown; hostname?: unknown };
+    if (typeof code === "string" && typeof hostname === "string" && code in UNRESOLVED) {
+      return `${hostname} ${UNRESOLVED[code]} (${code})`;
+    }
     return typeof code === "string" ? `${code}: ${cause.message}` : cause.message;
   }
   return error.message;
+}
+
+/**
+ * How `getaddrinfo` says a name did not resolve: it does not exist (`ENOTFOUND`, what a name
+ * under the reserved `.invalid` always gets), or DNS did not answer (`EAI_AGAIN`).
+ */
+const UNRESOLVED: Readonly<Record<string, string>> = {
+  ENOTFOUND: "does not resolve",
+  EAI_AGAIN: "could not be resolved: DNS did not answer",
+};
+
+/** Whether an attempt's error says the host name did not resolve. */
+export function isUnresolved(error: string): boolean {
+  return Object.keys(UNRESOLVED).some((code) => error.endsWith(`(${code})`));
 }

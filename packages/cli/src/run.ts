@@ -9,7 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { doctorError } from "./doctor-error.js";
 import { doctorUrl } from "./doctor-url.js";
 import { type CliIo, processIo } from "./io.js";
-import { type Printer, createPrinter } from "./output.js";
+import { type Printer, createPrinter, terminalSafe } from "./output.js";
 import { skew } from "./skew.js";
 import { EXIT, type ExitCode, UsageError } from "./usage-error.js";
 
@@ -52,7 +52,7 @@ export async function run(
 }
 
 function failure(error: unknown, io: CliIo): number {
-  const say = (text: string) => io.stderr.write(`${redactString(text)}\n`);
+  const say = (text: string) => io.stderr.write(`${terminalSafe(redactString(text), false)}\n`);
   if (error instanceof CommanderError) {
     // Commander has printed its message (or the help) already.
     return error.exitCode === 0 ? EXIT.healthy : EXIT.usage;
@@ -78,7 +78,7 @@ function buildProgram(io: CliIo, execute: Execute): Command {
   program.configureOutput({
     // Help is static text; error messages may quote an argument, and an argument may be a URL.
     writeOut: (text) => io.stdout.write(text),
-    writeErr: (text) => io.stderr.write(redactString(text)),
+    writeErr: (text) => io.stderr.write(terminalSafe(redactString(text), false)),
   });
   program.configureHelp({ showGlobalOptions: true });
   program
@@ -153,14 +153,40 @@ function addDoctorError(doctor: Command, execute: Execute): void {
         "azure",
       ]),
     )
+    .option(
+      "--check-clock [endpoint]",
+      "measure this machine's clock against the endpoint the input names (or the one given), as `skew` does, and fold it into the verdict (network)",
+    )
+    .option("-n, --samples <count>", "HEAD requests for --check-clock", count(20), 4)
+    .option(
+      "--timeout <ms>",
+      "per-request timeout for --check-clock",
+      milliseconds,
+      DEFAULT_TIMEOUT_MS,
+    )
     .addHelpText("after", ERROR_HELP)
     .action(
-      async (file: string | undefined, options: { provider?: Provider }, command: Command) => {
-        const provider = options.provider;
+      async (
+        file: string | undefined,
+        options: {
+          provider?: Provider;
+          checkClock?: boolean | string;
+          samples: number;
+          timeout: number;
+        },
+        command: Command,
+      ) => {
+        const { provider, checkClock } = options;
         await execute(command, (printer, io) =>
           doctorError(
             file,
-            { json: jsonOf(command), ...(provider ? { provider } : {}) },
+            {
+              json: jsonOf(command),
+              ...(provider ? { provider } : {}),
+              ...(checkClock ? { checkClock } : {}),
+              samples: options.samples,
+              timeoutMs: options.timeout,
+            },
             io,
             printer,
           ),
@@ -282,22 +308,34 @@ Examples:
   $ skewguard doctor url 'https://acct.blob.core.windows.net/c/b?sv=2024-08-04&se=...&sig=...' --no-measure`;
 
 const ERROR_HELP = `
-Accepts:
-  - an error body: S3 or GCS XML (<Error><Code>...), Azure XML (AuthenticationErrorDetail),
-    GCS JSON ({"error":{...}}), Google OAuth ({"error":"invalid_grant",...})
-  - an HTTP response as curl -i prints it (the Date and x-*-request-id headers help)
-  - an SDK error printed as JSON: AWS SDK v3 (JSON.stringify(err): Code, $metadata,
-    StringToSign...), Azure RestError, gaxios / @google-cloud/storage errors
-  - Azure's AuthenticationErrorDetail or Google's error_description text on its own
+Accepts the failure as you have it, from standard input or a file:
+  - an error body: S3/GCS/S3-compatible XML (<Error><Code>...), AWS query/EC2 XML, AWS JSON
+    ({"__type":...}), Azure XML (AuthenticationErrorDetail), GCS JSON, Google OAuth JSON
+  - an HTTP exchange: curl -i or curl -v output (with the $ curl line before it), a wire dump
+  - an SDK error as printed: AWS SDK for JavaScript v2/v3 (console.log or JSON), botocore
+    ClientError and tracebacks, the AWS CLI (also --debug logs), Go, Java and .NET errors and
+    debug logs, Azure RestError / RequestFailedException / Python errors, Storage Explorer and
+    AzCopy messages, Google auth errors in any language, gcloud/gsutil, mc, s3cmd
+  - a log line with the error inside, or a one-line AWS message such as
+    "Signature expired: 20231020T101500Z is now earlier than ... (20231020T103001Z - 5 min.)"
+Debug logs that show the canonical request and string to sign are compared with the server's;
+log timestamps tell a skewed clock from a request sent long after it was signed.
 
-Causes: clock-behind, clock-ahead, presigned-expired, presigned-not-yet-valid,
-secret-key-mismatch, credential-scope-mismatch, algorithm-mismatch, request-changed,
-jwt-clock-skew, unknown. Exit 1 when an error was read, 2 when none could be.
+Causes: clock-behind, clock-ahead, signed-too-early, server-clock-wrong, presigned-expired,
+presigned-not-yet-valid, presigned-expiry-too-long, secret-key-mismatch,
+temporary-credentials-expired, session-token-missing, access-key-disabled,
+credential-scope-mismatch, algorithm-mismatch, request-changed, jwt-clock-skew, unknown.
+An uncertain answer lists the causes not ruled out, each with the check that confirms it.
+--check-clock contacts the endpoint the input names (HEAD requests, never the signed URL
+itself) and folds the measured offset into the verdict.
+Exit 1 when an error was read, 2 when none could be.
+Reads at most 1 MiB of the input (an error body is a few KiB) and says so on stderr when it
+stops there. Control characters and escape sequences in the input are shown, never sent.
 
 Examples:
   $ skewguard doctor error body.xml
-  $ curl -si "$URL" | skewguard doctor error -
-  $ node -e 'try { ... } catch (e) { console.log(JSON.stringify(e)) }' | skewguard doctor error
+  $ curl -sv "$URL" 2>&1 | skewguard doctor error -
+  $ aws s3 cp s3://b/k . --debug 2>&1 | skewguard doctor error --check-clock
   $ pbpaste | skewguard doctor error --provider azure --json`;
 
 const SKEW_HELP = `
@@ -309,7 +347,8 @@ milliseconds plus the round trip. Prints offset ± bound and what it means for S
 and GCS service-account grants (JWT iat/exp, a few minutes).
 
 Exit 0 when the offset is under --max-skew (default 60 s), 1 otherwise or when no Date
-header could be read.
+header could be read (the host name did not resolve, the endpoint did not answer, or its
+answers had no usable Date: the report, and --json's "failure", say which).
 
 Examples:
   $ skewguard skew s3.amazonaws.com

@@ -7,8 +7,8 @@ import {
   windowImpacts,
 } from "@skewguard/diagnosis";
 import type { CliIo } from "./io.js";
-import { type Measurement, measureOffset } from "./measure.js";
-import type { Colors, Printer } from "./output.js";
+import { isUnresolved, type Measurement, measureOffset } from "./measure.js";
+import { type Colors, type Printer, printableDeep, quoted } from "./output.js";
 import { printMeasurementFailure, verdictMark } from "./report.js";
 import { table } from "./table.js";
 import { EXIT, type ExitCode, UsageError } from "./usage-error.js";
@@ -44,12 +44,12 @@ export async function skew(
   const healthy = estimate !== undefined && Math.abs(estimate.offsetMs) < options.toleranceMs;
   const impacts = estimate ? windowImpacts(estimate.offsetMs, options.toleranceMs) : [];
   if (options.json) printer.json(toJson(measurement, options, healthy, impacts));
-  else printHuman(printer, measurement, options, healthy, impacts);
+  else printHuman(printer, printableDeep(measurement), options, healthy, impacts);
   return healthy ? EXIT.healthy : EXIT.problem;
 }
 
 /** A bare host is taken as https; a query is dropped (it may hold a signature). */
-function endpointUrl(text: string): URL {
+export function endpointUrl(text: string): URL {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `https://${text}`;
   try {
     const url = new URL(withScheme);
@@ -57,7 +57,7 @@ function endpointUrl(text: string): URL {
   } catch {
     // reported below
   }
-  throw new UsageError(`not an http(s) URL or host: ${JSON.stringify(text.slice(0, 60))}`);
+  throw new UsageError(`not an http(s) URL or host: ${quoted(text)}`);
 }
 
 function toJson(
@@ -77,6 +77,7 @@ function toJson(
     highMs: e ? Math.ceil(e.highMs) : null,
     boundMs: e ? boundOf(e) : null,
     samples: e?.samples ?? 0,
+    failure: failureOf(measurement),
     toleranceMs: options.toleranceMs,
     healthy,
     windows: impacts,
@@ -88,6 +89,17 @@ function toJson(
       ...(a.error ? { error: a.error } : {}),
     })),
   };
+}
+
+/**
+ * Why there is no offset: the host name did not resolve, nothing answered, or the answers had
+ * no usable `Date`; null when there is one.
+ */
+function failureOf(measurement: Measurement): "unresolved" | "no-answer" | "no-date" | null {
+  if (measurement.estimate) return null;
+  const errors = measurement.attempts.flatMap((a) => (a.error === undefined ? [] : [a.error]));
+  if (errors.some(isUnresolved)) return "unresolved";
+  return errors.length === measurement.attempts.length ? "no-answer" : "no-date";
 }
 
 /** Half the width, rounded up: the offset is within ± this of the printed value. */
@@ -110,7 +122,14 @@ function printHuman(
   if (!e) {
     printMeasurementFailure(printer, measurement);
     printer.line();
-    printer.line(`${verdictMark(c, false)} no offset: the endpoint gave no usable Date header`);
+    const failure = failureOf(measurement);
+    const why =
+      failure === "unresolved"
+        ? `${measurement.host.replace(/:\d+$/, "")} did not resolve: check the name, or this machine's DNS`
+        : failure === "no-answer"
+          ? "the endpoint did not answer"
+          : "the endpoint gave no usable Date header";
+    printer.line(`${verdictMark(c, false)} no offset: ${why}`);
     return;
   }
   const rows: Array<[string, string]> = [

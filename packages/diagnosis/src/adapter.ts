@@ -7,6 +7,7 @@ export type {
   AttemptPlan,
   AttemptResponse,
   AttemptReport,
+  RecoveryOutcome,
   SendAttempt,
 } from "./attempt.js";
 export { attachDiagnosis } from "./diagnosis-of.js";
@@ -39,6 +40,7 @@ export {
   DEFAULT_MAX_CORRECTION_MS,
   DEFAULT_MAX_DRIFT_PPM,
   DEFAULT_DISAGREEMENT_SLACK_MS,
+  MAX_REFUTED_READINGS,
 } from "./estimator.js";
 export type {
   EstimatorSample,
@@ -48,6 +50,7 @@ export type {
   PendingStep,
   SampleResult,
   SampleReading,
+  SigningVerdict,
 } from "./estimator.js";
 export { normalizeHost } from "./offset-store.js";
 export {
@@ -61,7 +64,7 @@ export {
 } from "./constants.js";
 export { decide, DEFAULT_POSSIBLE_SKEW_THRESHOLD_MS } from "./decide.js";
 export { signedUrlSecrets } from "./signed-url.js";
-export type { DecideInput, DecideOptions } from "./decide.js";
+export type { DecideInput, DecideOptions, HeldReading } from "./decide.js";
 export {
   diffStringToSign,
   diffCanonicalRequest,

@@ -1,4 +1,4 @@
-import type { SignedFacts } from "./types.js";
+import type { SignedFacts, SkipReason } from "./types.js";
 
 /**
  * The contract between the engine and an adapter: the adapter describes a request once
@@ -46,6 +46,39 @@ export interface RecoveryRequest {
    * skewguard.
    */
   signal?: { readonly aborted: boolean };
+  /**
+   * The SDK keeps a clock offset of its own and retries on it (the AWS SDK). While the endpoint
+   * has answered with a reading beyond the correction bound that nothing has confirmed, the
+   * engine then leaves signing to the SDK (`AttemptPlan.sdkClock`): the SDK's own retry, or
+   * next request, goes exactly as it would without skewguard, and its answer confirms or
+   * refutes the reading.
+   * @default false
+   */
+  sdkClock?: boolean;
+  /**
+   * Told how the run ended, just before its result is returned or thrown: the adapter
+   * translates it for the SDK (S3: whether the SDK's own clock-skew flag stands).
+   */
+  onOutcome?: (outcome: RecoveryOutcome) => void;
+}
+
+/** How a run ended, for the adapter to translate. */
+export interface RecoveryOutcome {
+  /**
+   * The last attempt failed in a way the clock may have caused, and skewguard did not act on
+   * it (untrusted or unconfirmed evidence, a single attempt asked for, a body it cannot send
+   * again): whatever the SDK does about such a failure on its own (its retry decision, its
+   * clock-skew flag, its offset) must stand, exactly as without skewguard. False when
+   * skewguard resent, when the evidence shows the clock was not the cause or was already
+   * right, when the server contradicted its own clock reading, and when nothing failed.
+   */
+  declined: boolean;
+  /** Why it declined (a `recovery.skipped` reason). */
+  reason?: SkipReason;
+  /** One line: why, and what happens next. */
+  why?: string;
+  /** A corrective resend was sent. */
+  resent: boolean;
 }
 
 /** What the engine asks of one attempt. */
@@ -54,6 +87,12 @@ export interface AttemptPlan {
   offsetMs: number;
   /** True for the corrective resend. */
   resent: boolean;
+  /**
+   * Sign as the SDK would without skewguard, on its own clock and offset (only for requests
+   * with `sdkClock`); `offsetMs` is then skewguard's own, for reference. Report the offset the
+   * SDK used in `AttemptReport.signedOffsetMs`.
+   */
+  sdkClock?: true;
 }
 
 /** The response behind an attempt, in whatever form the SDK holds it; read only when needed. */
@@ -83,6 +122,11 @@ export type AttemptReport<T> = (
   response?: () => AttemptResponse;
   /** Releases a failed response that is about to be resent (drains its body for the socket). */
   discard?: () => void;
+  /**
+   * For an attempt planned with `sdkClock`: the offset the SDK signed with, as signing time
+   * minus the engine's clock, ms. Without it the plan's `offsetMs` is taken as used.
+   */
+  signedOffsetMs?: number;
 };
 
 /** Sends the request once, signed at `plan.offsetMs`. */

@@ -18,10 +18,13 @@ describe("systemClock", () => {
     const sources = readdirSync(dir).filter(
       (name) => name.endsWith(".ts") && !name.endsWith(".test.ts") && name !== "clock.ts",
     );
+    // Code only: a doc comment's example may show what a caller writes.
+    const code = (name: string) =>
+      readFileSync(new URL(name, dir), "utf8")
+        .replace(/\/\*[\s\S]*?\*\//g, "")
+        .replace(/^\s*\/\/.*$/gm, "");
     const offenders = sources.filter((name) =>
-      /Date\.now\(|new Date\(\s*\)|performance\.now\(/.test(
-        readFileSync(new URL(name, dir), "utf8"),
-      ),
+      /Date\.now\(|new Date\(\s*\)|performance\.now\(/.test(code(name)),
     );
     expect(offenders).toEqual([]);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type DiagnoseInput, diagnose } from "./diagnose.js";
-import type { ErrorFacts, Observation } from "./types.js";
+import type { Cause, ErrorFacts, Observation } from "./types.js";
 
 const NOW = Date.parse("2026-11-23T10:00:00Z");
 const MIN = 60_000;
@@ -214,5 +214,216 @@ describe("diagnose without evidence", () => {
     });
     expect(d.cause).toBe("unknown");
     expect(d.checked).toContain("request time vs server time");
+  });
+});
+
+describe("diagnose: the causes pasted failures need, and honest confidence", () => {
+  const pastedObs = (over: Partial<Observation> = {}): Observation =>
+    obs({ sentAt: 0, receivedAt: 0, client: { lateSendSigns: [] }, ...over });
+
+  it("a behind clock with no sign either way is medium, leaving a late send open with its check", () => {
+    const d = run(
+      { code: "RequestTimeTooSkewed", requestTimeMs: NOW - 20 * MIN, serverTimeMs: NOW },
+      { observation: pastedObs() },
+    );
+    expect(d).toMatchObject({ cause: "clock-behind", confidence: "medium" });
+    expect(d.candidates?.map((c) => c.cause)).toEqual(["signed-too-early"]);
+    expect(d.candidates?.[0]?.check).toMatch(/signing time/);
+    // Rotating keys fixes nothing left open: still a dead end.
+    expect(d.deadEnds.join(" ")).toMatch(/Regenerating or rotating access keys/);
+  });
+
+  it("the client's own clock reading the server's time makes it a late send, not a clock", () => {
+    const d = run(
+      { code: "RequestTimeTooSkewed", requestTimeMs: NOW - 16 * MIN, serverTimeMs: NOW },
+      { observation: pastedObs({ client: { lateSendSigns: [], clockAtResponseMs: NOW + 300 } }) },
+    );
+    expect(d).toMatchObject({ cause: "signed-too-early", confidence: "high" });
+    expect(d.candidates).toBeUndefined();
+    expect(d.deadEnds.join(" ")).toMatch(/Fixing the clock/);
+  });
+
+  it("the client's own clock reading the request's time confirms the clock", () => {
+    const d = run(
+      { code: "SignatureDoesNotMatch", serverDateMs: NOW },
+      {
+        observation: pastedObs({
+          signed: { signedAtMs: NOW - 7 * MIN },
+          client: { lateSendSigns: [], clockAtResponseMs: NOW - 7 * MIN + 400 },
+        }),
+      },
+    );
+    expect(d).toMatchObject({ cause: "clock-behind", confidence: "high" });
+  });
+
+  it("a clock ahead cannot be a late send", () => {
+    const d = run(
+      {
+        code: "InvalidSignatureException",
+        requestTimeMs: NOW + 15 * MIN,
+        serverTimeMs: NOW,
+        message:
+          "Signature not yet current: 20261123T101500Z is still later than 20261123T100500Z (20261123T100000Z + 5 min.)",
+      },
+      { observation: pastedObs() },
+    );
+    expect(d).toMatchObject({ cause: "clock-ahead", confidence: "high" });
+  });
+
+  it("a retry history without a clock reading: signed too early, the clock left open", () => {
+    const d = run(
+      { code: "RequestTimeTooSkewed", requestTimeMs: NOW - 16 * MIN, serverTimeMs: NOW },
+      { observation: pastedObs({ client: { lateSendSigns: ["attempt 8"] } }) },
+    );
+    expect(d).toMatchObject({ cause: "signed-too-early", confidence: "medium" });
+    expect(d.candidates?.map((c) => c.cause)).toEqual(["clock-behind"]);
+    expect(d.deadEnds.join(" ")).not.toMatch(/Fixing the clock/);
+  });
+
+  it("a bare SignatureDoesNotMatch is unknown, with the candidates and no dead end", () => {
+    const d = run({ code: "SignatureDoesNotMatch" }, { observation: pastedObs() });
+    expect(d.cause).toBe("unknown");
+    expect(d.candidates?.map((c) => c.cause)).toEqual([
+      "secret-key-mismatch",
+      "clock-behind",
+      "clock-ahead",
+      "request-changed",
+    ]);
+    expect(d.deadEnds).toEqual([]);
+  });
+
+  it("folds a measurement of the clock into a pasted failure that had no time", () => {
+    const estimate = (offsetMs: number) => ({
+      offsetMs,
+      lowMs: offsetMs - 50,
+      highMs: offsetMs + 50,
+      samples: 4,
+      updatedAt: NOW,
+    });
+    const skewed = run(
+      { code: "SignatureDoesNotMatch" },
+      { observation: pastedObs(), estimate: estimate(20 * MIN) },
+    );
+    expect(skewed.cause).toBe("clock-behind");
+    expect(skewed.evidence.find((e) => e.name === "measuredOffset")?.value).toMatch(/^\+20m 0s/);
+    const inStep = run(
+      { code: "SignatureDoesNotMatch" },
+      { observation: pastedObs(), estimate: estimate(120) },
+    );
+    expect(inStep).toMatchObject({ cause: "secret-key-mismatch", confidence: "medium" });
+    expect(inStep.candidates?.map((c) => c.cause)).toEqual(["request-changed"]);
+    // The clock is ruled out now, so fixing it is a dead end; rotating keys is not.
+    expect(inStep.deadEnds.join(" ")).toMatch(/Fixing the clock: it was already right/);
+  });
+
+  it("never calls a fix for a cause still open a dead end", () => {
+    const d = run(
+      { code: "SignatureDoesNotMatch", serverDateMs: NOW },
+      { observation: pastedObs({ signed: { signedAtMs: NOW - 7 * MIN } }) },
+    );
+    expect(d).toMatchObject({ cause: "clock-behind", confidence: "medium" });
+    expect(d.candidates?.map((c) => c.cause)).toContain("secret-key-mismatch");
+    expect(d.deadEnds.join(" ")).not.toMatch(/rotating access keys/);
+  });
+
+  it("names each new cause from its evidence", () => {
+    const cases: Array<[Cause, ErrorFacts, Partial<Observation>]> = [
+      [
+        "temporary-credentials-expired",
+        { code: "ExpiredToken", message: "The provided token has expired." },
+        {},
+      ],
+      [
+        "session-token-missing",
+        { code: "InvalidAccessKeyId", accessKeyId: "ASIAIOSFODNN7EXAMPLE" },
+        { signed: { accessKeyId: "ASIAIOSFODNN7EXAMPLE", sessionToken: false } },
+      ],
+      [
+        "access-key-disabled",
+        { code: "InvalidAccessKeyId", accessKeyId: "AKIAIOSFODNN7EXAMPLE" },
+        {},
+      ],
+      [
+        "presigned-expiry-too-long",
+        {
+          code: "AuthorizationQueryParametersError",
+          message:
+            "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds",
+        },
+        {},
+      ],
+      [
+        "server-clock-wrong",
+        {
+          code: "RequestTimeTooSkewed",
+          serverDateMs: Date.parse("1970-01-01T00:12:09Z"),
+          requestTimeMs: NOW,
+        },
+        {},
+      ],
+      [
+        "server-clock-wrong",
+        {
+          code: "RequestTimeTooSkewed",
+          serverTimeMs: NOW - 86_400_000,
+          serverDateMs: NOW + 1000,
+          requestTimeMs: NOW,
+        },
+        {},
+      ],
+      [
+        "credential-scope-mismatch",
+        {
+          code: "AuthorizationHeaderMalformed",
+          message:
+            "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-central-1'",
+        },
+        {},
+      ],
+      [
+        "algorithm-mismatch",
+        {
+          code: "InvalidRequest",
+          message:
+            "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
+        },
+        {},
+      ],
+    ];
+    for (const [cause, facts, over] of cases) {
+      const d = run(facts, { observation: pastedObs(over) });
+      expect(d.cause, JSON.stringify(facts)).toBe(cause);
+      expect(d.fixes.length, cause).toBeGreaterThan(0);
+    }
+    const scoped = run(cases[6]![1], { observation: pastedObs() });
+    expect(scoped.firstDifference).toEqual({
+      field: "scope.region",
+      client: "us-east-1",
+      server: "eu-central-1",
+    });
+  });
+
+  it("says a 404 or a policy denial is not a signature failure, with its own fix", () => {
+    const d = run(
+      { code: "AccessDenied", message: "User: x is not authorized" },
+      { observation: pastedObs() },
+    );
+    expect(d.cause).toBe("unknown");
+    expect(d.summary).toMatch(/^Not a signature failure/);
+    expect(d.fixes[0]).toMatch(/policy/);
+  });
+
+  it("words fixes for the provider at hand only", () => {
+    const facts: ErrorFacts = { code: "SignatureDoesNotMatch", stringToSign: STS };
+    const signed = { stringToSign: STS };
+    const gcs = run(facts, { observation: obs({ provider: "gcs", signed }) });
+    const azure = run(
+      { code: "AuthenticationFailed" },
+      { resentOnCorrectedClock: true, observation: obs({ provider: "azure" }) },
+    );
+    const s3 = run(facts, { observation: obs({ signed }) });
+    expect(gcs.fixes.join(" ")).not.toMatch(/AWS|Azure|storage account/);
+    expect(azure.fixes.join(" ")).not.toMatch(/AWS|GCS|Google|HMAC/);
+    expect(s3.fixes.join(" ")).not.toMatch(/Azure|GCS|Google/);
   });
 });

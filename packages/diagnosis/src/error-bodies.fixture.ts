@@ -106,6 +106,38 @@ RequestId:7d9c1f5e-3b2a-4c8d-9e0f-1a2b3c4d5e6f
 Time:2026-11-23T10:00:00.123Z</Message>
 </Error>`;
 
+/**
+ * awsJson1_0 (DynamoDB) to a request signed 20 minutes behind, against a 5-minute window: the
+ * message names the signing time, the oldest time accepted, and the server's time (shape of
+ * aws/aws-sdk-js#254 and aws/aws-sdk-js-v3#7605).
+ */
+export const AWS_JSON_SIGNATURE_EXPIRED = JSON.stringify({
+  __type: "com.amazon.coral.service#InvalidSignatureException",
+  message:
+    "Signature expired: 20261123T094000Z is now earlier than 20261123T095500Z (20261123T100000Z - 5 min.)",
+});
+
+/** awsJson1_1 (Kinesis, KMS...) to a request signed 20 minutes ahead. */
+export const AWS_JSON_NOT_YET_CURRENT = JSON.stringify({
+  __type: "InvalidSignatureException",
+  Message:
+    "Signature not yet current: 20261123T102000Z is still later than 20261123T100500Z (20261123T100000Z + 5 min.)",
+});
+
+/** awsQuery (STS, SQS before its JSON protocol, SNS...): `<ErrorResponse>`. */
+export const AWS_QUERY_SIGNATURE_EXPIRED = `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <Error>
+    <Type>Sender</Type>
+    <Code>SignatureDoesNotMatch</Code>
+    <Message>Signature expired: 20261123T094000Z is now earlier than 20261123T095500Z (20261123T100000Z - 5 min.)</Message>
+  </Error>
+  <RequestId>6f5e4d3c-2b1a-4098-8776-5544332211aa</RequestId>
+</ErrorResponse>`;
+
+/** ec2Query: `<Response><Errors><Error>`, and no time in the message at all. */
+export const EC2_REQUEST_EXPIRED = `<?xml version="1.0" encoding="UTF-8"?>
+<Response><Errors><Error><Code>RequestExpired</Code><Message>Request has expired.</Message></Error></Errors><RequestID>3c2b1a09-8877-4665-b544-33221100ffee</RequestID></Response>`;
+
 /** Every realistic body, for the never-throws properties. */
 export const ALL_BODIES: readonly string[] = [
   S3_REQUEST_TIME_TOO_SKEWED,
@@ -121,4 +153,8 @@ export const ALL_BODIES: readonly string[] = [
   AZURE_EXPIRY_BEFORE_START,
   AZURE_MAC_MISMATCH,
   AZURITE_AUTHORIZATION_FAILURE,
+  AWS_JSON_SIGNATURE_EXPIRED,
+  AWS_JSON_NOT_YET_CURRENT,
+  AWS_QUERY_SIGNATURE_EXPIRED,
+  EC2_REQUEST_EXPIRED,
 ];

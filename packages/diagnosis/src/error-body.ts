@@ -1,4 +1,5 @@
-import type { ErrorFacts } from "./types.js";
+import { cutAt } from "./redact.js";
+import type { ErrorFacts, TimeSource } from "./types.js";
 
 /**
  * Error bodies worth reading are a few kilobytes; anything past this is not an error document
@@ -11,8 +12,10 @@ const encoder = new TextEncoder();
 
 /**
  * The longest prefix of `text` whose UTF-8 encoding fits in `cap` bytes, never splitting a
- * character. Bodies above the cap are cut, so a parser never looks past it (and a cut XML or
- * JSON document then fails to parse: no evidence rather than half-read evidence).
+ * character, nor leaving the start of a token the cut goes through (a secret cut at the cap
+ * would otherwise leave a fragment too short for the redactor to recognise). Bodies above the
+ * cap are cut, so a parser never looks past it (and a cut XML or JSON document then fails to
+ * parse: no evidence rather than half-read evidence).
  */
 export function readCapped(text: string, cap: number = DEFAULT_BODY_CAP_BYTES): string {
   const limit = Number.isFinite(cap) && cap > 0 ? Math.floor(cap) : 0;
@@ -21,7 +24,7 @@ export function readCapped(text: string, cap: number = DEFAULT_BODY_CAP_BYTES): 
   // Every code unit takes at least one byte: nothing past `limit` code units can fit.
   const head = text.length > limit ? text.slice(0, limit) : text;
   const { read } = encoder.encodeInto(head, new Uint8Array(limit));
-  return read === text.length ? text : text.slice(0, read);
+  return read === text.length ? text : cutAt(text, read);
 }
 
 /**
@@ -32,6 +35,8 @@ export interface ParsedErrorBody {
   facts: ErrorFacts;
   /** Resolution of `facts.serverTimeMs`, present exactly when it is. */
   serverTimeResolutionMs?: number;
+  /** Where the body stated that time, when not in the provider's usual element. */
+  timeSource?: TimeSource;
 }
 
 /** Trimmed text, or undefined when nothing is left: an empty element is no evidence. */

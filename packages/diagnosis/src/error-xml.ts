@@ -79,8 +79,40 @@ export function readErrorElement(body: string): ReadonlyMap<string, string> | un
   } catch {
     return undefined;
   }
-  const error = isRecord(document) ? document["Error"] : undefined;
-  return isRecord(error) ? textChildren(error) : undefined;
+  return isRecord(document) ? errorChildren(document) : undefined;
+}
+
+/**
+ * `<Error>` at the root (S3, GCS, Azure), or inside the envelopes other AWS protocols wrap it
+ * in: `<ErrorResponse><Error>` (awsQuery: STS, SQS, IAM) and `<Response><Errors><Error>` (EC2),
+ * whose request id sits beside the error.
+ */
+function errorChildren(document: Record<string, unknown>): Map<string, string> | undefined {
+  const root = document["Error"];
+  if (isRecord(root)) return textChildren(root);
+  for (const [envelope, path] of ENVELOPES) {
+    const outer = document[envelope];
+    if (!isRecord(outer)) continue;
+    let error: unknown = outer;
+    for (const name of path) error = isRecord(error) ? first(error[name]) : undefined;
+    if (!isRecord(error)) continue;
+    const children = textChildren(error);
+    for (const [name, value] of textChildren(outer)) {
+      const key = name === "RequestID" ? "RequestId" : name;
+      if (!children.has(key)) children.set(key, value);
+    }
+    return children;
+  }
+  return undefined;
+}
+
+const ENVELOPES: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ["ErrorResponse", ["Error"]],
+  ["Response", ["Errors", "Error"]],
+];
+
+function first(value: unknown): unknown {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function textChildren(element: Record<string, unknown>): Map<string, string> {

@@ -4,6 +4,7 @@ import {
   DEFAULT_MAX_CORRECTION_MS,
   DEFAULT_MAX_ROUND_TRIP_MS,
   type EstimatorSample,
+  MAX_REFUTED_READINGS,
   type EstimatorState,
   addSample,
   estimateWidthMs,
@@ -453,7 +454,9 @@ describe("implausible evidence", () => {
     });
     const r = addSample(state, wild, wild.receivedAt);
     expect(r.outcome).toBe("untrusted-implausible");
-    expect(r.state).toBe(state);
+    expect(r.state.estimate).toBe(state.estimate);
+    // Held, not taken: it waits for the server's verdict on a request signed on it.
+    expect(r.state.pending).toMatchObject({ beyondBound: true, agreeing: 1 });
     expect(r.interval!.lowMs).toBeGreaterThan(DEFAULT_MAX_CORRECTION_MS);
   });
 
@@ -468,7 +471,7 @@ describe("implausible evidence", () => {
     expect(addSample({}, wild, wild.receivedAt).outcome).toBe("untrusted-implausible");
     const corroborated = addSample({}, wild, wild.receivedAt, undefined, true);
     expect(corroborated.outcome).toBe("untrusted-implausible");
-    expect(corroborated.state).toEqual({});
+    expect(corroborated.state.estimate).toBeUndefined();
   });
 
   it("a large but possible correction within 24 h is still taken", () => {
@@ -501,6 +504,145 @@ describe("implausible evidence", () => {
       responseDelayMs: 5,
     });
     expect(addSample({}, s, s.receivedAt).outcome).toBe("untrusted-implausible");
+  });
+});
+
+describe("corrections beyond the bound: held until a request signed on them is accepted", () => {
+  const DAY = 24 * HOUR;
+  const DATE_2099 = Date.parse("2099-01-01T00:00:00Z");
+  /** One answer from a server `trueOffsetMs` ahead, to a request sent at `sendAt`. */
+  const answer = (trueOffsetMs: number, sendAt: number, dateMs?: number) =>
+    exchange({
+      trueOffsetMs,
+      sendAt,
+      requestDelayMs: 5,
+      responseDelayMs: 5,
+      ...(dateMs === undefined ? {} : { dateMs }),
+    });
+  const signed = (
+    sample: EstimatorSample,
+    offsetMs: number,
+    verdict: "accepted" | "refused-as-skewed",
+  ): EstimatorSample => ({ ...sample, signing: { offsetMs, verdict } });
+
+  it("a real 2-day skew: held on the refusal, taken when a request signed on it is accepted", () => {
+    const refused = signed(answer(2 * DAY, T0), 0, "refused-as-skewed");
+    const first = addSample({}, refused, refused.receivedAt, undefined, true);
+    expect(first.outcome).toBe("untrusted-implausible");
+    expect(first.state.estimate).toBeUndefined();
+    const held = first.state.pending!;
+    expect(held).toMatchObject({ beyondBound: true, agreeing: 1 });
+    // The SDK's own retry, signed on the held reading, succeeds.
+    const tried = signed(answer(2 * DAY, T0 + 200), held.lowMs, "accepted");
+    const second = addSample(first.state, tried, tried.receivedAt);
+    expect(second.outcome).toBe("step-accepted");
+    expectWithin(second.state, 2 * DAY);
+    expect(second.state.pending).toBeUndefined();
+    // From then on it is the estimate: readings near it are simply accepted.
+    const later = signed(answer(2 * DAY, T0 + 5_000), second.state.estimate!.offsetMs, "accepted");
+    expect(addSample(second.state, later, later.receivedAt).outcome).toBe("accepted");
+  });
+
+  it("an accepted request signed on the held reading confirms it even without a Date", () => {
+    const refused = signed(answer(-30 * DAY, T0), 0, "refused-as-skewed");
+    const { state } = addSample({}, refused, refused.receivedAt, undefined, true);
+    const noDate: EstimatorSample = {
+      sentAt: T0 + 100,
+      receivedAt: T0 + 110,
+      evidence: [],
+      signing: { offsetMs: state.pending!.highMs, verdict: "accepted" },
+    };
+    const r = addSample(state, noDate, noDate.receivedAt);
+    expect(r.outcome).toBe("step-accepted");
+    expectWithin(r.state, -30 * DAY);
+  });
+
+  it("agreeing answers are counted, never taken on their own word", () => {
+    let state: EstimatorState = {};
+    for (let i = 0; i < 5; i++) {
+      const s = signed(answer(3 * DAY, T0 + i * 1_000), 0, "refused-as-skewed");
+      const r = addSample(state, s, s.receivedAt, undefined, true);
+      expect(r.outcome).toBe("untrusted-implausible");
+      state = r.state;
+    }
+    expect(state.estimate).toBeUndefined();
+    expect(state.pending).toMatchObject({ beyondBound: true, agreeing: 5 });
+    // A reading that disagrees starts over.
+    const other = signed(answer(40 * DAY, T0 + 9_000), 0, "refused-as-skewed");
+    expect(addSample(state, other, other.receivedAt).state.pending?.agreeing).toBe(1);
+  });
+
+  it("a server that refuses as skewed a request signed at the very time it claims is lying: refuted for good", () => {
+    const wild = signed(answer(0, T0, DATE_2099), 0, "refused-as-skewed");
+    const first = addSample({}, wild, wild.receivedAt, undefined, true);
+    const held = first.state.pending!;
+    // The request signed on 2099 is refused as skewed, and the answer still claims 2099.
+    const trial = signed(answer(0, T0 + 300, DATE_2099 + 1_000), held.lowMs, "refused-as-skewed");
+    const second = addSample(first.state, trial, trial.receivedAt, undefined, true);
+    expect(second.outcome).toBe("untrusted-disagreeing");
+    expect(second.refuted).toBe(true);
+    expect(second.state.pending).toBeUndefined();
+    expect(second.state.refuted?.length).toBeGreaterThan(0);
+    // Every later claim of 2099 is refuted at once: nothing is held, nothing is tried.
+    const again = signed(answer(0, T0 + 60_000, DATE_2099 + 61_000), 0, "refused-as-skewed");
+    const third = addSample(second.state, again, again.receivedAt, undefined, true);
+    expect(third).toMatchObject({ outcome: "untrusted-disagreeing", refuted: true });
+    expect(third.state.pending).toBeUndefined();
+  });
+
+  it("a server that drags every answer 3 hours past the signing time cannot walk the clock past the bound", () => {
+    // Signed at +21 h, the answer claims +27 h: held.
+    const first = signed(answer(27 * HOUR, T0), 21 * HOUR, "refused-as-skewed");
+    const held = addSample({}, first, first.receivedAt, undefined, true).state;
+    const tried = (held.pending!.lowMs + held.pending!.highMs) / 2;
+    // Signed on +27 h, refused as skewed with +30 h: the held reading is refuted, and so is a
+    // wild reading from the very answer that refused it.
+    const trial = signed(answer(30 * HOUR, T0 + 100), tried, "refused-as-skewed");
+    const r = addSample(held, trial, trial.receivedAt, undefined, true);
+    expect(r).toMatchObject({ outcome: "untrusted-disagreeing", refuted: true });
+    expect(r.state.pending).toBeUndefined();
+    expect(r.state.estimate).toBeUndefined();
+    // Its next claim, from a request signed back at +21 h, is near what it was refuted on.
+    const next = signed(answer(24.5 * HOUR, T0 + 200), 21 * HOUR, "refused-as-skewed");
+    expect(addSample(r.state, next, next.receivedAt, undefined, true).refuted).toBe(true);
+  });
+
+  it("a success signed on the local clock refutes a held 2099 and any 2099 its own Date claims", () => {
+    const good = signed(answer(0, T0), 0, "accepted");
+    let state = addSample({}, good, good.receivedAt).state;
+    const wrongKey = answer(0, T0 + 1_000, DATE_2099); // SignatureDoesNotMatch: no verdict on time
+    state = addSample(state, wrongKey, wrongKey.receivedAt).state;
+    expect(state.pending?.beyondBound).toBe(true);
+    const ok = signed(answer(0, T0 + 2_000), 0, "accepted");
+    const r = addSample(state, ok, ok.receivedAt);
+    expect(r.outcome).toBe("accepted");
+    expect(r.state.pending).toBeUndefined();
+    expect(r.state.refuted?.length).toBe(1);
+    // A success whose Date claims 2099 while the server accepted the local clock: a lie.
+    const forged = signed(answer(0, T0 + 3_000, DATE_2099), 0, "accepted");
+    expect(addSample(r.state, forged, forged.receivedAt)).toMatchObject({
+      outcome: "untrusted-disagreeing",
+      refuted: true,
+    });
+  });
+
+  it("a request signed on the held reading and refused for another reason settles nothing", () => {
+    const s = signed(answer(2 * DAY, T0), 0, "refused-as-skewed");
+    const held = addSample({}, s, s.receivedAt).state;
+    const wrongKey = answer(2 * DAY, T0 + 100); // signed on it, SignatureDoesNotMatch
+    const r = addSample(held, wrongKey, wrongKey.receivedAt);
+    expect(r.outcome).toBe("untrusted-implausible");
+    expect(r.state.pending).toMatchObject({ beyondBound: true, agreeing: 2 });
+  });
+
+  it("remembers only the last few refuted readings", () => {
+    let state: EstimatorState = {};
+    for (let i = 0; i < 10; i++) {
+      const claim = (i + 2) * 40 * DAY;
+      const s = signed(answer(claim, T0 + i * 1_000), claim, "refused-as-skewed");
+      state = addSample(state, s, s.receivedAt).state;
+    }
+    expect(state.refuted?.length).toBe(MAX_REFUTED_READINGS);
   });
 });
 

@@ -25,6 +25,27 @@ export interface EstimatorSample {
    * this request and stays usable.
    */
   cached?: boolean;
+  /**
+   * What the server's answer says of the signing time the request carried, when it carried
+   * one. It is evidence of its own: a server that accepted a signature dated X has a clock
+   * within its window of X; one that refused X as skewed does not read X.
+   */
+  signing?: SigningVerdict;
+}
+
+/** What a server's answer says of the time a request was signed at. */
+export interface SigningVerdict {
+  /** The offset the request was signed with (signing time minus the local clock), ms. */
+  offsetMs: number;
+  /**
+   * - `accepted`: the server authenticated the signature (a success, or a refusal that comes
+   *   only after authentication, such as a 404).
+   * - `refused-as-skewed`: the server refused the signing time itself (`RequestTimeTooSkewed`
+   *   and its kin).
+   * - `refused`: the server refused the signature, which the time may or may not explain
+   *   (`SignatureDoesNotMatch`, a bare 403).
+   */
+  verdict: "accepted" | "refused-as-skewed" | "refused";
 }
 
 export interface EstimatorOptions {
@@ -35,9 +56,11 @@ export interface EstimatorOptions {
    */
   maxRoundTripMs?: number;
   /**
-   * The largest correction a valid local clock accepts. A sample implying more is treated as a
-   * lying server (one `Date: ... 2099` must not move the clock by decades) unless the local
-   * clock itself reads earlier than the release date.
+   * The largest correction one answer may make to a valid local clock. A reading beyond it is
+   * held, not taken: one `Date: ... 2099` must not move the clock by decades. It is taken once
+   * the server accepts a request signed on it, and refuted for good once the server refuses
+   * one as skewed (see `addSample`). A local clock that reads earlier than the release date is
+   * provably wrong and takes any correction at once (a board that booted in 1970).
    * @default 86_400_000 (24 hours)
    */
   maxCorrectionMs?: number;
@@ -73,13 +96,35 @@ export interface OffsetInterval {
 
 /** A sample that contradicted the estimate, held until another sample confirms it. */
 export interface PendingStep extends OffsetInterval {
-  /** Local clock ms when it was seen. */
+  /** Local clock ms when it was seen (last narrowed). */
   at: number;
+  /**
+   * The reading lies beyond `maxCorrectionMs` of the local clock: it is taken only once a
+   * request signed on it is accepted, never on agreeing readings alone.
+   */
+  beyondBound?: boolean;
+  /** Answers that agreed on it so far (1 when first seen). @default 1 */
+  agreeing?: number;
+  /**
+   * Local clock ms when a request signed on it was refused, though not as skewed (a signature
+   * mismatch, which a wrong key explains as well): an adapter waits a while before trying it
+   * again.
+   */
+  triedAt?: number;
 }
+
+/** At most this many refuted readings are remembered per endpoint; the oldest goes first. */
+export const MAX_REFUTED_READINGS = 4;
 
 export interface EstimatorState {
   estimate?: OffsetEstimate;
   pending?: PendingStep;
+  /**
+   * Readings beyond the bound that the server itself contradicted (it refused a request signed
+   * on one as skewed, or accepted one signed days away): a reading near one of them is refuted
+   * at once, so a server that keeps claiming 2099 costs one tried request, not one per call.
+   */
+  refuted?: readonly OffsetInterval[];
   /**
    * The estimate rests on exact body evidence (an error's `<ServerTime>` or `Time:`). Header
    * readings alone then cannot step it: a front end that restamps `Date` on successes would
@@ -93,6 +138,8 @@ export interface SampleResult {
   outcome: SampleOutcome;
   /** The bounds this sample gave, when its evidence was trusted. */
   interval?: OffsetInterval;
+  /** The sample's reading is one the server itself has shown false (see `addSample`). */
+  refuted?: true;
 }
 
 /** What a single response says about the offset, before it meets any learned state. */
@@ -164,13 +211,21 @@ export function readSample(sample: EstimatorSample, options?: EstimatorOptions):
  * Takes one sample into the estimate. Never mutates `state`; returns it unchanged when the
  * sample changes nothing.
  *
- * - An untrusted or ignored sample (see `readSample`) changes nothing.
- * - `untrusted-implausible`: the sample's bounds lie wholly beyond ±`maxCorrectionMs` while
- *   the local clock is plausible (not before `RELEASE_TIME_MS`). A local clock earlier than
- *   that is provably wrong, so there a large offset is taken, provided the server time it
- *   implies is itself plausible: that is how a board that booted in 1970 recovers. This check
- *   comes before corroboration: a server that claims 2099 while calling us skewed is not
- *   believed either.
+ * - An untrusted or ignored sample (see `readSample`) teaches nothing of the offset; its
+ *   `signing` verdict may still settle a held reading (below).
+ * - `untrusted-implausible` on a local clock earlier than `RELEASE_TIME_MS` (provably wrong):
+ *   only a reading whose implied server time is itself before the release. Any other reading
+ *   is taken at once, however large: that is how a board that booted in 1970 recovers.
+ * - A reading beyond ±`maxCorrectionMs` of a plausible local clock that the estimate does not
+ *   already cover is held, never taken on its own word (`untrusted-implausible`): one
+ *   `Date: ... 2099` must not move the clock by decades, whether or not the server calls the
+ *   request skewed. Readings that agree with it narrow it and count as agreeing answers (an
+ *   adapter may then try one request on it). It is taken (`step-accepted`) when the server
+ *   accepts a request signed on it (`signing.verdict: "accepted"`): no lying server can do
+ *   that. It is refuted (`untrusted-disagreeing`, `refuted`) when the server refuses a request
+ *   signed on it as skewed, when an answer claims it while refusing a request signed at that
+ *   very time as skewed, or while accepting one signed more than the bound away; a later
+ *   reading near a refuted one is refuted at once.
  * - No estimate yet: the sample becomes the estimate (`accepted`).
  * - Bounds overlapping the estimate (widened for drift since its last sample): intersect them
  *   (`accepted`); any pending step is dropped as a fluke.
@@ -188,19 +243,57 @@ export function addSample(
   options?: EstimatorOptions,
   corroborated?: boolean,
 ): SampleResult {
+  const boundMs = options?.maxCorrectionMs ?? DEFAULT_MAX_CORRECTION_MS;
+  const slackMs = options?.disagreementSlackMs ?? DEFAULT_DISAGREEMENT_SLACK_MS;
+  const driftPpm = options?.maxDriftPpm ?? DEFAULT_MAX_DRIFT_PPM;
   const reading = readSample(sample, options);
-  if (!reading.trusted) return { state, outcome: reading.outcome };
+  if (!reading.trusted) {
+    // No reading, yet the verdict on a request signed on a held reading settles it.
+    const held = settleHeld(state, sample.signing, localNow, boundMs, slackMs);
+    if (held.adopted) return { state: held.state, outcome: "step-accepted" };
+    return { state: held.state, outcome: reading.outcome };
+  }
   const { interval } = reading;
 
-  if (isImplausible(interval, localNow, options)) {
+  const beyond = isBeyond(interval, boundMs);
+  if (
+    beyond &&
+    !isPlausibleLocalTime(localNow) &&
+    !(localNow + interval.lowMs >= RELEASE_TIME_MS)
+  ) {
     return { state, outcome: "untrusted-implausible", interval };
   }
+  const wild = beyond && isPlausibleLocalTime(localNow);
+  const held = settleHeld(state, sample.signing, localNow, boundMs, slackMs, interval);
+  const base = held.state;
+  const { estimate, pending } = base;
+  const covered =
+    estimate !== undefined &&
+    intersect(widenForDrift(estimate, estimate.updatedAt, localNow, driftPpm), interval) !==
+      undefined;
 
-  const driftPpm = options?.maxDriftPpm ?? DEFAULT_MAX_DRIFT_PPM;
-  const { estimate, pending } = state;
+  if (wild && !covered) {
+    if (nearRefuted(base, interval, boundMs)) {
+      return { state: base, outcome: "untrusted-disagreeing", interval, refuted: true };
+    }
+    if (held.trialRefused || contradictsVerdict(interval, sample.signing, boundMs, slackMs)) {
+      return {
+        state: withRefuted(base, interval),
+        outcome: "untrusted-disagreeing",
+        interval,
+        refuted: true,
+      };
+    }
+    return hold(base, interval, sample.signing, localNow, driftPpm, boundMs);
+  }
+
   if (estimate === undefined) {
     return {
-      state: { estimate: startEstimate(interval, 1, localNow), ...bodyFlag(reading.fromBody) },
+      state: {
+        ...keepRefuted(base),
+        estimate: startEstimate(interval, 1, localNow),
+        ...bodyFlag(reading.fromBody),
+      },
       outcome: "accepted",
       interval,
     };
@@ -217,7 +310,11 @@ export function addSample(
       updatedAt: localNow,
     };
     return {
-      state: { estimate: next, ...bodyFlag(state.fromBody === true || reading.fromBody) },
+      state: {
+        ...keepRefuted(base),
+        estimate: next,
+        ...bodyFlag(base.fromBody === true || reading.fromBody),
+      },
       outcome: "accepted",
       interval,
     };
@@ -225,7 +322,11 @@ export function addSample(
 
   if (corroborated === true) {
     return {
-      state: { estimate: startEstimate(interval, 1, localNow), ...bodyFlag(reading.fromBody) },
+      state: {
+        ...keepRefuted(base),
+        estimate: startEstimate(interval, 1, localNow),
+        ...bodyFlag(reading.fromBody),
+      },
       outcome: "step-accepted",
       interval,
     };
@@ -233,27 +334,159 @@ export function addSample(
 
   // Headers alone never overrule exact body evidence; if the clock did step, the next failure
   // carries fresh body evidence and is corroborated.
-  if (state.fromBody === true && !reading.fromBody) {
-    return { state, outcome: "untrusted-disagreeing", interval };
+  if (base.fromBody === true && !reading.fromBody) {
+    return { state: base, outcome: "untrusted-disagreeing", interval };
   }
 
   const confirmed =
-    pending === undefined
+    pending === undefined || pending.beyondBound
       ? undefined
       : intersect(widenForDrift(pending, pending.at, localNow, driftPpm), interval);
   if (confirmed !== undefined) {
     return {
-      state: { estimate: startEstimate(confirmed, 2, localNow), ...bodyFlag(reading.fromBody) },
+      state: {
+        ...keepRefuted(base),
+        estimate: startEstimate(confirmed, 2, localNow),
+        ...bodyFlag(reading.fromBody),
+      },
       outcome: "step-accepted",
       interval,
     };
   }
 
   return {
-    state: { ...state, pending: { ...interval, at: localNow } },
+    state: { ...base, pending: { ...interval, at: localNow } },
     outcome: "step-pending",
     interval,
   };
+}
+
+/**
+ * A reading beyond the bound, held: it narrows a held reading it agrees with (one more
+ * agreeing answer), or replaces whatever was pending. The estimate is left as it was.
+ */
+function hold(
+  state: EstimatorState,
+  interval: OffsetInterval,
+  signing: SigningVerdict | undefined,
+  localNow: number,
+  driftPpm: number,
+  boundMs: number,
+): SampleResult {
+  const { pending } = state;
+  const agreed =
+    pending?.beyondBound === true
+      ? intersect(widenForDrift(pending, pending.at, localNow, driftPpm), interval)
+      : undefined;
+  const agreeing = agreed ? (pending?.agreeing ?? 1) + 1 : 1;
+  const bounds = agreed ?? interval;
+  const triedAt = agreed !== undefined ? pending?.triedAt : undefined;
+  // The server accepted a request signed on this very reading: no lying server can do that.
+  if (signing?.verdict === "accepted" && distanceMs(bounds, signing.offsetMs) <= boundMs) {
+    return {
+      state: { ...keepRefuted(state), estimate: startEstimate(bounds, agreeing, localNow) },
+      outcome: "step-accepted",
+      interval,
+    };
+  }
+  return {
+    state: {
+      ...state,
+      pending: {
+        ...bounds,
+        at: localNow,
+        beyondBound: true,
+        agreeing,
+        ...(triedAt === undefined ? {} : { triedAt }),
+      },
+    },
+    outcome: "untrusted-implausible",
+    interval,
+  };
+}
+
+/**
+ * What an answer's verdict on the signing time says of a held reading. Refused as skewed on a
+ * request signed on it: refuted (`trialRefused`: a wild reading that answer carries is no
+ * better). Accepted on one signed more than the bound away from it: refuted. Accepted on one
+ * signed on it: adopted here when the answer has no reading of its own, else by `hold`, which
+ * then sees the reading and the acceptance together.
+ */
+function settleHeld(
+  state: EstimatorState,
+  signing: SigningVerdict | undefined,
+  localNow: number,
+  boundMs: number,
+  slackMs: number,
+  interval?: OffsetInterval,
+): { state: EstimatorState; adopted?: true; trialRefused?: true } {
+  const { pending } = state;
+  if (pending?.beyondBound !== true || signing === undefined) return { state };
+  const distance = distanceMs(pending, signing.offsetMs);
+  if (signing.verdict === "refused") {
+    // Signed on it and refused, though not for the time: the trial says nothing either way.
+    if (distance > slackMs) return { state };
+    return { state: { ...state, pending: { ...pending, triedAt: localNow } } };
+  }
+  if (signing.verdict === "refused-as-skewed") {
+    if (distance > slackMs) return { state };
+    return { state: withRefuted(dropPending(state), pending), trialRefused: true };
+  }
+  if (distance > boundMs) return { state: withRefuted(dropPending(state), pending) };
+  if (distance > slackMs || interval !== undefined) return { state };
+  const { at: _at, beyondBound: _beyond, agreeing, triedAt: _tried, ...bounds } = pending;
+  return {
+    state: {
+      ...keepRefuted(state),
+      estimate: startEstimate(bounds, (agreeing ?? 1) + 1, localNow),
+    },
+    adopted: true,
+  };
+}
+
+/** An answer whose reading its own verdict on the signing time contradicts. */
+function contradictsVerdict(
+  interval: OffsetInterval,
+  signing: SigningVerdict | undefined,
+  boundMs: number,
+  slackMs: number,
+): boolean {
+  if (signing === undefined) return false;
+  const distance = distanceMs(interval, signing.offsetMs);
+  if (signing.verdict === "accepted") return distance > boundMs;
+  return signing.verdict === "refused-as-skewed" && distance <= slackMs;
+}
+
+function nearRefuted(state: EstimatorState, interval: OffsetInterval, boundMs: number): boolean {
+  return (state.refuted ?? []).some((r) => gapMs(r, interval) <= boundMs);
+}
+
+function withRefuted(state: EstimatorState, interval: OffsetInterval): EstimatorState {
+  const refuted = [...(state.refuted ?? []), { lowMs: interval.lowMs, highMs: interval.highMs }];
+  return { ...state, refuted: refuted.slice(-MAX_REFUTED_READINGS) };
+}
+
+function keepRefuted(state: EstimatorState): Pick<EstimatorState, "refuted"> {
+  return state.refuted ? { refuted: state.refuted } : {};
+}
+
+function dropPending(state: EstimatorState): EstimatorState {
+  const { pending: _dropped, ...rest } = state;
+  return rest;
+}
+
+/** How far `ms` lies outside `interval` (0 inside). */
+function distanceMs(interval: OffsetInterval, ms: number): number {
+  return Math.max(0, interval.lowMs - ms, ms - interval.highMs);
+}
+
+/** The gap between two intervals (0 when they overlap). */
+function gapMs(a: OffsetInterval, b: OffsetInterval): number {
+  return Math.max(0, a.lowMs - b.highMs, b.lowMs - a.highMs);
+}
+
+function isBeyond(interval: OffsetInterval, boundMs: number): boolean {
+  return interval.lowMs > boundMs || interval.highMs < -boundMs;
 }
 
 function bodyFlag(fromBody: boolean): Pick<EstimatorState, "fromBody"> {
@@ -281,18 +514,6 @@ function combineAgreeing(intervals: OffsetInterval[], slackMs: number): OffsetIn
     lowMs: Math.min(...intervals.map((r) => r.lowMs)),
     highMs: Math.max(...intervals.map((r) => r.highMs)),
   };
-}
-
-function isImplausible(
-  interval: OffsetInterval,
-  localNow: number,
-  options: EstimatorOptions | undefined,
-): boolean {
-  const maxCorrectionMs = options?.maxCorrectionMs ?? DEFAULT_MAX_CORRECTION_MS;
-  const beyond = interval.lowMs > maxCorrectionMs || interval.highMs < -maxCorrectionMs;
-  if (!beyond) return false;
-  if (isPlausibleLocalTime(localNow)) return true;
-  return !(localNow + interval.lowMs >= RELEASE_TIME_MS);
 }
 
 function intersect(a: OffsetInterval, b: OffsetInterval): OffsetInterval | undefined {

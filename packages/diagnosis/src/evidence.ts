@@ -1,6 +1,7 @@
 import { type ParsedErrorBody, nonEmpty, readCapped } from "./error-body.js";
 import { parseHttpDate } from "./http-date.js";
 import { REQUEST_ID_HEADERS } from "./headers.js";
+import { awsErrorTypeHeader, readAwsJsonError, withMessageFacts } from "./parse-aws-protocols.js";
 import { readAzureErrorDetails, readAzureErrorXml } from "./parse-azure.js";
 import { parseGcsErrorJson, readGoogleErrorDocument } from "./parse-gcs.js";
 import { readS3ErrorXml, readS3Fields } from "./parse-s3.js";
@@ -27,7 +28,8 @@ const CODE_HEADERS = ["x-ms-error-code", "x-amz-error-code"] as const;
  */
 export function readEvidence(obs: Observation): ResponseEvidence {
   try {
-    const parsed = readBody(obs);
+    // AWS services state times and signing strings in the message, whatever carried it.
+    const parsed = withMessageFacts(readBody(obs));
     const facts = withHeaderFacts(parsed.facts, obs.headers);
     const time = [...bodyTime(obs, parsed), ...headerTime(obs.headers)];
     return { facts, time, cached: obs.headers?.["age"] !== undefined };
@@ -59,11 +61,17 @@ function readDocument(document: Readonly<Record<string, unknown>>): ParsedErrorB
   return readAzureErrorDetails(document);
 }
 
-/** XML goes to the provider's XML reader (GCS's XML API is S3-shaped); JSON is Google's shape. */
+/**
+ * XML goes to the provider's XML reader (GCS's XML API and the AWS Query protocols are
+ * S3-shaped); JSON is Google's shape or an AWS JSON protocol's.
+ */
 function readBodyText(provider: Observation["provider"], body: string): ParsedErrorBody {
   const first = firstSignificantChar(body);
   if (first === "<") return provider === "azure" ? readAzureErrorXml(body) : readS3ErrorXml(body);
-  if (first === "{") return { facts: parseGcsErrorJson(body) };
+  if (first === "{") {
+    const google = parseGcsErrorJson(body);
+    return Object.keys(google).length > 0 ? { facts: google } : readAwsJsonError(body);
+  }
   return { facts: {} };
 }
 
@@ -76,7 +84,7 @@ function firstSignificantChar(body: string): string | undefined {
 function withHeaderFacts(facts: ErrorFacts, headers: HeaderMap | undefined): ErrorFacts {
   const result: ErrorFacts = { ...facts };
   if (result.code === undefined) {
-    const code = firstHeader(headers, CODE_HEADERS);
+    const code = firstHeader(headers, CODE_HEADERS) ?? awsErrorTypeHeader(headers);
     if (code !== undefined) result.code = code;
   }
   if (result.requestId === undefined) {
@@ -103,7 +111,8 @@ function bodyTime(obs: Observation, parsed: ParsedErrorBody): TimeEvidence[] {
   const { serverTimeMs } = parsed.facts;
   const resolutionMs = parsed.serverTimeResolutionMs;
   if (serverTimeMs === undefined || resolutionMs === undefined) return [];
-  const source: TimeSource = obs.provider === "azure" ? "azure-detail-time" : "s3-server-time";
+  const source: TimeSource =
+    parsed.timeSource ?? (obs.provider === "azure" ? "azure-detail-time" : "s3-server-time");
   return [{ source, serverTimeMs, resolutionMs, fromBody: true }];
 }
 

@@ -4,12 +4,19 @@
 export { diagnose } from "./diagnose.js";
 export type { DiagnoseInput } from "./diagnose.js";
 export { diagnosisOf } from "./diagnosis-of.js";
+export { diagnoseResponse } from "./diagnose-response.js";
+export type { RefusedResponse } from "./diagnose-response.js";
 export { diagnosePasted, readPastedFailure } from "./pasted-failure.js";
-export type { DiagnosePastedOptions, PastedFailure, PastedShape } from "./pasted-failure.js";
+export type {
+  DiagnosePastedOptions,
+  PastedFailure,
+  PastedShape,
+  ReadPastedOptions,
+} from "./pasted-failure.js";
 export { CATALOGUE } from "./catalogue.js";
 export type { CatalogueEntry } from "./catalogue.js";
 export { OffsetStore, getDefaultOffsetStore, DEFAULT_MAX_HOSTS } from "./offset-store.js";
-export type { OffsetStoreOptions, ObserveResult } from "./offset-store.js";
+export type { OffsetStoreOptions, ObserveResult, HeldCorrection } from "./offset-store.js";
 export { RECOVERY_DEFAULTS } from "./recovery.js";
 export type { RecoveryOptions } from "./recovery.js";
 export { EVENT_TYPES, channelName } from "./events.js";
@@ -25,7 +32,7 @@ export type {
   SignatureDiagnosedEvent,
 } from "./events.js";
 export type { Logger } from "./emitter.js";
-export { redact, redactString, REDACTED } from "./redact.js";
+export { redact, redactString, REDACTED, truncateRedacted } from "./redact.js";
 export { SkewguardError, isSkewguardError } from "./errors.js";
 export type { SkewguardErrorCode } from "./errors.js";
 export { systemClock } from "./clock.js";
@@ -38,6 +45,7 @@ export type {
   ErrorFacts,
   SignedFacts,
   Observation,
+  ClientEvidence,
   OffsetEstimate,
   SampleOutcome,
   SkipReason,
@@ -46,6 +54,7 @@ export type {
   Confidence,
   EvidenceItem,
   Diagnosis,
+  CandidateCause,
 } from "./types.js";
 
 // Formatting, signed URLs and their verdict (the `skewguard` command's core, usable from code).

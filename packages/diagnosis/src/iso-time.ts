@@ -19,6 +19,16 @@ const EXTENDED =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 const COMPACT = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
+/**
+ * SigV4's and GOOG4's compact `20261123T100000Z` (`X-Amz-Date`, `X-Goog-Date`, a credential
+ * scope's time) to epoch ms; undefined when malformed or impossible. Never throws.
+ */
+export function parseAmzDate(value: string | undefined): number | undefined {
+  if (typeof value !== "string" || value.length > MAX_ISO_LENGTH) return undefined;
+  const compact = COMPACT.exec(value.trim());
+  return compact ? epochFromMatch(compact) : undefined;
+}
+
 /** Reads one ISO 8601 time, or undefined for anything malformed or impossible (never throws). */
 export function parseIsoTime(value: string | undefined): TimeReading | undefined {
   if (typeof value !== "string" || value.length > MAX_ISO_LENGTH) return undefined;

@@ -1,5 +1,5 @@
 import { systemClock } from "./clock.js";
-import { addSample } from "./estimator.js";
+import { DEFAULT_MAX_CORRECTION_MS, addSample } from "./estimator.js";
 import type { EstimatorOptions, EstimatorSample, EstimatorState } from "./estimator.js";
 import type { Clock, OffsetEstimate, SampleOutcome } from "./types.js";
 
@@ -25,6 +25,25 @@ export interface ObserveResult {
   estimate?: OffsetEstimate;
   /** The estimate before the sample, if there was one. */
   previous?: OffsetEstimate;
+  /** The sample's reading is one the server itself has shown false. */
+  refuted?: true;
+}
+
+/**
+ * A reading beyond the correction bound that an endpoint's answers gave and that nothing has
+ * confirmed yet: it is not signed with (see `addSample`).
+ */
+export interface HeldCorrection {
+  /** Its midpoint: server minus local, ms. */
+  offsetMs: number;
+  lowMs: number;
+  highMs: number;
+  /** Answers that agreed on it so far. */
+  agreeing: number;
+  /** Local clock ms when a request signed on it was refused, though not as skewed. */
+  triedAt?: number;
+  /** Local clock ms of the last answer that gave it. */
+  at: number;
 }
 
 /** The store's key for an endpoint: `host[:port]`, case-insensitive as DNS names are. */
@@ -45,6 +64,11 @@ export class OffsetStore {
     this.#estimator = options.estimator;
   }
 
+  /** The largest correction one answer may make (the estimator's `maxCorrectionMs`), ms. */
+  get maxCorrectionMs(): number {
+    return this.#estimator?.maxCorrectionMs ?? DEFAULT_MAX_CORRECTION_MS;
+  }
+
   get size(): number {
     return this.#states.size;
   }
@@ -56,6 +80,20 @@ export class OffsetStore {
   /** Like `get`, without marking the entry as used: for hot paths that only look. */
   peek(host: string): OffsetEstimate | undefined {
     return this.#states.get(normalizeHost(host))?.estimate;
+  }
+
+  /** The reading beyond the correction bound this endpoint's answers gave, while it is held. */
+  held(host: string): HeldCorrection | undefined {
+    const pending = this.#states.get(normalizeHost(host))?.pending;
+    if (pending?.beyondBound !== true) return undefined;
+    return {
+      offsetMs: (pending.lowMs + pending.highMs) / 2,
+      lowMs: pending.lowMs,
+      highMs: pending.highMs,
+      agreeing: pending.agreeing ?? 1,
+      ...(pending.triedAt === undefined ? {} : { triedAt: pending.triedAt }),
+      at: pending.at,
+    };
   }
 
   /** Server minus local for this endpoint, ms; 0 while nothing is known. */
@@ -73,6 +111,7 @@ export class OffsetStore {
     const result = addSample(state, sample, this.#clock.now(), this.#estimator, corroborated);
     if (result.state !== state) this.#put(key, result.state);
     const observed: ObserveResult = { outcome: result.outcome };
+    if (result.refuted) observed.refuted = true;
     if (result.state.estimate !== undefined) observed.estimate = result.state.estimate;
     if (state.estimate !== undefined) observed.previous = state.estimate;
     return observed;

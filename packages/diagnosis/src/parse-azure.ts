@@ -97,7 +97,7 @@ export function parseAzureAuthenticationDetail(detail: string): ErrorFacts {
 
 /** The value of a `Name:value` line; real Azure separates lines with "\n", some renderings with spaces. */
 function messageLine(message: string, name: string): string | undefined {
-  const match = new RegExp(`(?:^|\\s)${name}:(\\S{1,64})`).exec(message);
+  const match = new RegExp(`(?:^|\\s)${name}:(\\S{1,64})(?!\\S)`).exec(message);
   return match?.[1];
 }
 

@@ -13,7 +13,6 @@ function fakeFetch(date: string | null = new Date(LOCAL + AHEAD_MS).toUTCString(
   const calls: { url: string; method: string | undefined; redirect: string | undefined }[] = [];
   const fetch = (async (url: URL | string, init?: RequestInit) => {
     calls.push({ url: String(url), method: init?.method, redirect: init?.redirect });
-    await new Promise((r) => setTimeout(r, 5));
     return new Response(null, { status: 403, headers: date ? { date } : {} });
   }) as typeof globalThis.fetch;
   return { fetch, calls };

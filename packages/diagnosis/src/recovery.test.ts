@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { AttemptPlan, AttemptReport } from "./attempt.js";
+import type { AttemptPlan, AttemptReport, RecoveryOutcome } from "./attempt.js";
 import { diagnosisOf } from "./diagnosis-of.js";
 import { isSkewguardError } from "./errors.js";
 import type { SkewguardEvent } from "./events.js";
 import { OffsetStore } from "./offset-store.js";
-import { SkewRecovery } from "./recovery.js";
+import { HELD_RETRIAL_AFTER_MS, SkewRecovery } from "./recovery.js";
 
 /**
  * The engine driven by a fake attempt function: a "server" with its own clock that checks the
@@ -20,6 +20,7 @@ const iso = (ms: number) => new Date(ms).toISOString().replace(".000", "");
 
 type Answer =
   | "skewed" // RequestTimeTooSkewed with ServerTime, when the signing time is out of the window
+  | "skewed-date-only" // RequestTimeTooSkewed with nothing in the body: only the Date header
   | "bad-signature" // SignatureDoesNotMatch, only Date (a wrong key, or a skew under the window)
   | "not-found"
   | "ok";
@@ -34,6 +35,8 @@ interface Server {
   outOfWindow: Answer;
   /** A wrong Date header on errors (a forged or broken front end). */
   errorDate?: number;
+  /** A Date header on errors this far ahead of the server's clock (a forged one that ticks). */
+  errorAheadMs?: number;
 }
 
 function setup(
@@ -57,21 +60,34 @@ function setup(
     ...options,
   });
   const plans: AttemptPlan[] = [];
+  /** What each attempt was signed with, as signing time minus the local clock. */
+  const signedWith: number[] = [];
+  /**
+   * An SDK that learns its own offset from every answer, as the AWS SDK does (`ServerTime`,
+   * else `Date`): what an attempt planned with `sdkClock` is signed with.
+   */
+  const sdk = { offsetMs: 0 };
   let responsesRead = 0;
   let discarded = 0;
   /** One attempt as an adapter reports it: the SDK error thrown, or the output returned. */
   const send = async (plan: AttemptPlan): Promise<AttemptReport<string>> => {
     plans.push(plan);
-    const signedAt = local + plan.offsetMs;
+    const used = plan.sdkClock ? sdk.offsetMs : plan.offsetMs;
+    signedWith.push(used);
+    const signedAt = local + used;
     local += 20; // the round trip
     const serverNow = local + s.aheadMs;
     const inside = Math.abs(serverNow - signedAt) <= s.windowMs;
     const answer = inside ? s.inWindow : s.outOfWindow;
-    const date = httpDate(answer === "ok" ? serverNow : (s.errorDate ?? serverNow));
+    const dateMs = answer === "ok" ? serverNow : (s.errorDate ?? serverNow + (s.errorAheadMs ?? 0));
+    const date = httpDate(dateMs);
+    sdk.offsetMs = (answer === "skewed" ? serverNow : dateMs) - local;
+    const extra = plan.sdkClock ? { signedOffsetMs: used } : {};
     if (answer === "ok") {
       return {
         value: "stored",
         status: 200,
+        ...extra,
         response: () => {
           responsesRead++;
           return { headers: { Date: date, "x-amz-request-id": "OKREQ" } };
@@ -84,20 +100,23 @@ function setup(
         statusCode: answer === "not-found" ? 404 : 403,
         headers: { Date: date, "x-amz-request-id": "4442587FB7D0A2F9" },
       },
-      ...(answer === "skewed"
-        ? {
-            Code: "RequestTimeTooSkewed",
-            RequestTime: iso(signedAt),
-            ServerTime: iso(serverNow),
-            MaxAllowedSkewMilliseconds: String(s.windowMs),
-          }
-        : answer === "bad-signature"
-          ? { Code: "SignatureDoesNotMatch" }
-          : { Code: "NoSuchKey" }),
+      ...(answer === "skewed-date-only"
+        ? { Code: "RequestTimeTooSkewed" }
+        : answer === "skewed"
+          ? {
+              Code: "RequestTimeTooSkewed",
+              RequestTime: iso(signedAt),
+              ServerTime: iso(serverNow),
+              MaxAllowedSkewMilliseconds: String(s.windowMs),
+            }
+          : answer === "bad-signature"
+            ? { Code: "SignatureDoesNotMatch" }
+            : { Code: "NoSuchKey" }),
     });
     return {
       error,
       status: answer === "not-found" ? 404 : 403,
+      ...extra,
       response: () => {
         responsesRead++;
         return { error };
@@ -114,6 +133,8 @@ function setup(
     recovery,
     events,
     plans,
+    signedWith,
+    sdk,
     run,
     send,
     types: () => events.map((e) => e.type),
@@ -330,6 +351,123 @@ describe("SkewRecovery.run", () => {
     expect(result).toBe("stored");
     expect(stepped.plans).toHaveLength(2);
     expect(Math.abs(stepped.plans[1]?.offsetMs ?? Number.NaN)).toBeLessThan(1_000);
+  });
+});
+
+describe("SkewRecovery.run: corrections beyond the 24-hour bound", () => {
+  const DAY = 24 * 60 * MIN;
+  const skipped = (events: SkewguardEvent[]) =>
+    events.flatMap((e) => (e.type === "recovery.skipped" ? [e] : []));
+
+  it("an SDK that learns the clock: declined and left to it; its retry, accepted, confirms", async () => {
+    const t = setup({ aheadMs: 2 * DAY });
+    const outcomes: RecoveryOutcome[] = [];
+    const request = {
+      host: HOST,
+      operation: "GetObject",
+      sdkClock: true,
+      onOutcome: (o: RecoveryOutcome) => outcomes.push(o),
+    };
+    const error = await rejection(t.run(request));
+    expect(t.plans).toEqual([{ offsetMs: 0, resent: false }]);
+    expect(outcomes).toEqual([
+      { declined: true, reason: "evidence-untrusted", why: expect.any(String), resent: false },
+    ]);
+    const why = skipped(t.events)[0]?.why ?? "";
+    expect(why).toMatch(/\+2d 0h off the local clock, beyond the 24 h one answer may correct/);
+    expect(why).toMatch(/signed on the SDK's own clock, exactly as without skewguard/);
+    // No fix claims skewguard corrects what it just declined.
+    const fixes = diagnosisOf(error)?.fixes ?? [];
+    expect(fixes.join("\n")).not.toMatch(/skewguard signs on the server's clock/);
+    expect(fixes.join("\n")).toMatch(/skewguard did not correct this request/);
+    expect(t.recovery.signingOffsetMs(HOST)).toBe(0);
+    // The SDK's retry (or next request) goes as without skewguard, on the SDK's own clock.
+    await expect(t.run(request)).resolves.toBe("stored");
+    expect(t.plans[1]).toMatchObject({ sdkClock: true, resent: false });
+    expect(t.plans).toHaveLength(2);
+    expect(outcomes[1]).toEqual({ declined: false, resent: false });
+    // Accepted on it: adopted. skewguard signs with it from now on.
+    expect(Math.abs(t.recovery.signingOffsetMs(HOST) - 2 * DAY)).toBeLessThan(1_000);
+    expect(t.types()).toContain("skew.corrected");
+    await expect(t.run(request)).resolves.toBe("stored");
+    expect(t.plans[2]).toEqual({ offsetMs: t.recovery.signingOffsetMs(HOST), resent: false });
+  });
+
+  it("an SDK that does not: a second answer that agrees gets one resend on it; accepted, adopted", async () => {
+    const t = setup({ aheadMs: -30 * DAY });
+    await rejection(t.run());
+    expect(t.plans).toHaveLength(1);
+    expect(skipped(t.events)[0]?.why).toMatch(
+      /if the next answer agrees, one request is re-signed/,
+    );
+    await expect(t.run()).resolves.toBe("stored");
+    expect(t.plans).toHaveLength(3);
+    expect(Math.abs((t.plans[2]?.offsetMs ?? 0) + 30 * DAY)).toBeLessThan(1_000);
+    const resigned = t.events.find((e) => e.type === "request.resigned");
+    expect(resigned).toMatchObject({ why: expect.stringMatching(/two answers agree on it/) });
+    expect(Math.abs(t.recovery.signingOffsetMs(HOST) + 30 * DAY)).toBeLessThan(1_000);
+    await expect(t.run()).resolves.toBe("stored");
+    expect(t.plans).toHaveLength(4);
+  });
+
+  it("a server claiming 2099 in every signature failure: tried once on it, then never again", async () => {
+    const t = setup({
+      aheadMs: 20 * MIN,
+      errorAheadMs: Date.parse("2099-01-01") - SERVER_NOW,
+      outOfWindow: "bad-signature",
+    });
+    for (let i = 0; i < 2; i++) await rejection(t.run());
+    // The second agreeing answer earns 2099 one trial: refused, though not as skewed.
+    expect(t.plans).toHaveLength(3);
+    for (let i = 0; i < 3; i++) await rejection(t.run());
+    expect(t.plans).toHaveLength(6);
+    expect(t.recovery.signingOffsetMs(HOST)).toBe(0);
+    expect(skipped(t.events).at(-1)?.why).toMatch(/not tried again for a minute/);
+    // A minute on (a key fixed meanwhile would be accepted now): one more trial.
+    t.advance(HELD_RETRIAL_AFTER_MS);
+    await rejection(t.run());
+    expect(t.plans).toHaveLength(8);
+  });
+
+  it("an SDK's retry signed on a forged 2099 and refused as skewed refutes it for good", async () => {
+    const forged = Date.parse("2099-01-01");
+    const t = setup({ aheadMs: 20 * MIN, errorDate: forged, outOfWindow: "skewed-date-only" });
+    const outcomes: RecoveryOutcome[] = [];
+    const request = {
+      host: HOST,
+      sdkClock: true,
+      onOutcome: (o: RecoveryOutcome) => outcomes.push(o),
+    };
+    await rejection(t.run(request));
+    expect(outcomes[0]).toMatchObject({ declined: true, reason: "evidence-untrusted" });
+    // The SDK retries on what it learned, 2099, exactly as without skewguard: refused as skewed
+    // while the server still claims 2099. A lie: refuted, and not left to the SDK to retry on.
+    await rejection(t.run(request));
+    expect(t.plans[1]).toMatchObject({ sdkClock: true });
+    expect(t.plans).toHaveLength(2);
+    expect(t.signedWith[1]).toBeGreaterThan(70 * 365 * DAY);
+    expect(outcomes[1]).toEqual({ declined: false, resent: false });
+    // From then on: signed on skewguard's clock, 1 attempt, not left to the SDK.
+    for (let i = 0; i < 3; i++) await rejection(t.run(request));
+    expect(t.plans.slice(2)).toEqual(Array(3).fill({ offsetMs: 0, resent: false }));
+    expect(outcomes.slice(2).every((o) => !o.declined)).toBe(true);
+    expect(t.recovery.signingOffsetMs(HOST)).toBe(0);
+  });
+
+  it("tells the adapter a failure the clock did not cause was handled, not declined", async () => {
+    const t = setup({ aheadMs: 0, inWindow: "bad-signature" });
+    const outcomes: RecoveryOutcome[] = [];
+    await rejection(t.run({ host: HOST, onOutcome: (o) => outcomes.push(o) }));
+    expect(outcomes).toEqual([{ declined: false, resent: false }]);
+    await rejection(
+      t.run({ host: HOST, resendAllowed: false, onOutcome: (o) => outcomes.push(o) }),
+    );
+    expect(outcomes[1]).toEqual({ declined: false, resent: false });
+    const skewed = setup();
+    await rejection(
+      skewed.run({ host: HOST, resendAllowed: false, onOutcome: (o) => outcomes.push(o) }),
+    );
+    expect(outcomes[2]).toMatchObject({ declined: true, reason: "resend-disabled" });
   });
 });
 

@@ -1,7 +1,14 @@
-import type { AttemptPlan, AttemptReport, RecoveryRequest, SendAttempt } from "./attempt.js";
+import type {
+  AttemptPlan,
+  AttemptReport,
+  RecoveryOutcome,
+  RecoveryRequest,
+  SendAttempt,
+} from "./attempt.js";
 import { systemClock } from "./clock.js";
 import { classifyClockVerdict, isPresignedExpiry } from "./constants.js";
-import { decide } from "./decide.js";
+import { type HeldReading, decide } from "./decide.js";
+import type { SigningVerdict } from "./estimator.js";
 import { diagnose } from "./diagnose.js";
 import { attachDiagnosis } from "./diagnosis-of.js";
 import { createEventSink, type EventSink, type Logger } from "./emitter.js";
@@ -14,6 +21,8 @@ import { probeServerClock } from "./probe.js";
 import { readSdkError } from "./sdk-error.js";
 import type {
   Clock,
+  ClockVerdict,
+  Decision,
   Diagnosis,
   ErrorFacts,
   EvidenceItem,
@@ -207,29 +216,49 @@ export class SkewRecovery {
    * Runs one request: the first attempt signed on what is known of the endpoint's clock; a
    * failure the clock caused re-signed with the corrected clock and sent again at once (no
    * backoff); a failure it did not cause diagnosed, the diagnosis attached to what the
-   * caller receives (`diagnosisOf`). Returns or throws what the last attempt gave.
+   * caller receives (`diagnosisOf`). Returns or throws what the last attempt gave, after
+   * telling `request.onOutcome` how it ended.
+   *
+   * While the endpoint has answered with a clock reading beyond the correction bound that
+   * nothing confirms, a request with `sdkClock` is signed as the SDK would sign it without
+   * skewguard (its own clock), so declining that reading never costs the SDK its own recovery.
    */
   async run<T>(request: RecoveryRequest, send: SendAttempt<T>): Promise<T> {
+    const stepAside = request.sdkClock === true && this.offsets.held(request.host) !== undefined;
     const first = await this.#attempt(request, send, {
       offsetMs: this.signingOffsetMs(request.host, request.aliases),
       resent: false,
+      ...(stepAside ? { sdkClock: true as const } : {}),
     });
-    // Aborted meanwhile: no resend, so no event may announce one; the outcome goes back as is.
-    if (!first.obs || request.signal?.aborted === true) return settle(first.report);
-    const decision = this.#judge(first.obs, request);
-    if (decision.offsetMs === undefined) return settle(first.report, decision.diagnosis);
+    if (!first.obs) {
+      tell(request, { declined: false, resent: false });
+      return settle(first.report);
+    }
+    if (request.signal?.aborted === true) {
+      // Aborted meanwhile: nothing judged and nothing resent, so no event may announce a
+      // resend; the outcome goes back as it is, and whatever the SDK does about it stands.
+      tell(request, { declined: true, resent: false });
+      return settle(first.report);
+    }
+    const decision = this.#judge(first.obs, request, stepAside);
+    if (decision.offsetMs === undefined) {
+      tell(request, outcomeOf(decision, false));
+      return settle(first.report, decision.diagnosis);
+    }
     first.report.discard?.();
     const second = await this.#attempt(request, send, {
       offsetMs: decision.offsetMs,
       resent: true,
     });
+    // skewguard acted: whatever the resend gave, the SDK's own clock handling has no say in it.
+    tell(request, { declined: false, resent: true });
     if (!second.obs) {
       if (second.failed === false)
         this.#recovered(request, second.report, first.sentAt, second.sentAt);
       return settle(second.report);
     }
     // The engine sees this was the corrective resend: it diagnoses and never resends again.
-    return settle(second.report, this.#judge(second.obs, request).diagnosis);
+    return settle(second.report, this.#judge(second.obs, request, false).diagnosis);
   }
 
   /**
@@ -256,7 +285,11 @@ export class SkewRecovery {
     const times = { sentAt, receivedAt };
     if (!failed) {
       if (report.response && this.wantsSuccessSample(request.host)) {
-        this.sample(this.#observation(request, report, plan, times));
+        // A success is evidence twice over: its Date, and the server's acceptance of the
+        // signing time (which no lying Date can fake, and which confirms a held reading).
+        const obs = this.#observation(request, report, plan, times);
+        const { time, cached } = readEvidence(obs);
+        this.#learn(obs, time, cached, false, signingVerdictOf(obs, "none", false));
       }
       return { report, failed, sentAt, receivedAt };
     }
@@ -289,9 +322,9 @@ export class SkewRecovery {
       ...(document === undefined ? {} : { document }),
       ...(fromError?.fields ? { fields: fromError.fields } : {}),
       signed: {
-        signedAtMs: times.sentAt + plan.offsetMs,
+        signedAtMs: times.sentAt + (report.signedOffsetMs ?? plan.offsetMs),
         ...response.signed,
-        offsetMs: plan.offsetMs,
+        offsetMs: report.signedOffsetMs ?? plan.offsetMs,
       },
       resent: plan.resent,
       ...(request.presigned ? { presigned: true } : {}),
@@ -303,29 +336,48 @@ export class SkewRecovery {
    * Learns from a failed attempt and decides: the offset to resend with, or the diagnosis to
    * hand back. Emits `request.resigned`, `recovery.skipped` and `signature.diagnosed`.
    */
-  #judge(obs: Observation, request: RecoveryRequest): { offsetMs?: number; diagnosis?: Diagnosis } {
+  #judge(
+    obs: Observation,
+    request: RecoveryRequest,
+    signedBySdk: boolean,
+  ): Decision & { diagnosis?: Diagnosis } {
     const { facts, time, cached } = readEvidence(obs);
     const verdict = classifyClockVerdict(obs.status, facts);
+    const presignedExpiry = obs.presigned === true || isPresignedExpiry(facts);
     // A server that refused the signature while its clock disagrees with what we learned is
     // corroboration enough for a step (suspend/resume, an NTP step on either side): waiting
-    // for a second sample would fail this request for nothing. Wild values are still refused
-    // by the estimator's plausibility check, which comes first.
-    const { outcome, estimate } = this.#learn(obs, time, cached, verdict !== "none");
+    // for a second sample would fail this request for nothing. Readings beyond the correction
+    // bound are held instead, whatever the server says (see the estimator).
+    const learned = this.#learn(
+      obs,
+      time,
+      cached,
+      verdict !== "none",
+      signingVerdictOf(obs, verdict, presignedExpiry),
+    );
+    const { outcome, estimate } = learned;
     const replayable =
       typeof request.replayable === "function"
         ? request.replayable()
         : (request.replayable ?? true);
+    const held = this.#heldFor(obs.host, outcome);
     const decision = decide(
       {
         status: obs.status,
         verdict,
-        presignedExpiry: obs.presigned === true || isPresignedExpiry(facts),
+        presignedExpiry,
         usedOffsetMs: obs.signed?.offsetMs ?? 0,
         ...(estimate ? { estimate } : {}),
         estimateTrusted: !UNTRUSTED.has(outcome),
         alreadyResent: obs.resent === true,
         replayable,
         resendAllowed: request.resendAllowed ?? true,
+        heldMs: obs.receivedAt - obs.sentAt,
+        ...(held ? { held } : {}),
+        ...(learned.refuted ? { refuted: true } : {}),
+        ...(request.sdkClock ? { sdkClock: true } : {}),
+        ...(signedBySdk ? { signedBySdk: true } : {}),
+        maxCorrectionMs: this.offsets.maxCorrectionMs,
       },
       { possibleSkewThresholdMs: this.#possibleSkewThresholdMs },
     );
@@ -335,10 +387,11 @@ export class SkewRecovery {
         skewMs: decision.skewMs ?? 0,
         why: decision.why,
       });
-      return { offsetMs: decision.offsetMs };
+      return decision;
     }
     // A 404 or a policy denial is not a signature failure: nothing to diagnose, no noise.
-    const diagnosis = verdict === "none" ? undefined : this.#diagnoseAndEmit(obs, facts, estimate);
+    const diagnosis =
+      verdict === "none" ? undefined : this.#diagnoseAndEmit(obs, facts, estimate, decision);
     if (decision.skipReason) {
       this.#emit(obs, estimate, {
         type: "recovery.skipped",
@@ -346,7 +399,22 @@ export class SkewRecovery {
         why: decision.why,
       });
     }
-    return diagnosis ? { diagnosis } : {};
+    return diagnosis ? { ...decision, diagnosis } : decision;
+  }
+
+  /**
+   * The held reading a failure's clock question rests on: the one its answer gave or agreed
+   * with, or, when its answer had no reading, the one held from before.
+   */
+  #heldFor(host: string, outcome: SampleOutcome): HeldReading | undefined {
+    if (outcome !== "untrusted-implausible" && !outcome.startsWith("ignored")) return undefined;
+    const held = this.offsets.held(host);
+    if (!held) return undefined;
+    const { offsetMs, lowMs, highMs, agreeing, triedAt } = held;
+    // A reading whose trial was refused for its signature is tried again only after a while:
+    // a wrong key refuses every trial, and one more request a minute is its whole cost.
+    const tried = triedAt !== undefined && this.clock.now() - triedAt < HELD_RETRIAL_AFTER_MS;
+    return { offsetMs, lowMs, highMs, agreeing, ...(tried ? { tried } : {}) };
   }
 
   #recovered<T>(
@@ -379,7 +447,7 @@ export class SkewRecovery {
     const fresh = this.#freshEstimate(obs);
     if (fresh) return fresh;
     const { time, cached } = readEvidence(obs);
-    return this.#learn(obs, time, cached, false).estimate;
+    return this.#learn(obs, time, cached, false, undefined).estimate;
   }
 
   /**
@@ -398,7 +466,7 @@ export class SkewRecovery {
    */
   diagnose(obs: Observation): Diagnosis {
     const { facts, time, cached } = readEvidence(obs);
-    const estimate = this.#learn(obs, time, cached, false).estimate;
+    const estimate = this.#learn(obs, time, cached, false, undefined).estimate;
     return this.#diagnoseAndEmit(obs, facts, estimate);
   }
 
@@ -406,14 +474,16 @@ export class SkewRecovery {
     obs: Observation,
     facts: ErrorFacts,
     estimate: OffsetEstimate | undefined,
+    decision?: Decision,
   ): Diagnosis {
-    const diagnosis = diagnose({
+    const found = diagnose({
       observation: obs,
       facts,
       ...(estimate ? { estimate } : {}),
       resentOnCorrectedClock: obs.resent === true,
       clockThresholdMs: this.#possibleSkewThresholdMs,
     });
+    const diagnosis = decision ? truthfulFixes(found, decision) : found;
     this.#emit(obs, estimate, { type: "signature.diagnosed", diagnosis }, facts);
     return diagnosis;
   }
@@ -425,6 +495,8 @@ export class SkewRecovery {
 
   #recentEstimate(host: string): OffsetEstimate | undefined {
     if (this.#successSampleIntervalMs === 0) return undefined;
+    // A held reading waits for the next answer's verdict: every success is read meanwhile.
+    if (this.offsets.held(host) !== undefined) return undefined;
     const estimate = this.offsets.peek(host);
     if (!estimate) return undefined;
     const age = this.clock.now() - estimate.updatedAt;
@@ -436,11 +508,22 @@ export class SkewRecovery {
     evidence: TimeEvidence[],
     cached: boolean,
     corroborated: boolean,
-  ): { outcome: SampleOutcome; estimate?: OffsetEstimate } {
-    const sample = { sentAt: obs.sentAt, receivedAt: obs.receivedAt, evidence, cached };
-    const { outcome, estimate, previous } = this.offsets.observe(obs.host, sample, corroborated);
+    signing: SigningVerdict | undefined,
+  ): { outcome: SampleOutcome; estimate?: OffsetEstimate; refuted?: true } {
+    const sample = {
+      sentAt: obs.sentAt,
+      receivedAt: obs.receivedAt,
+      evidence,
+      cached,
+      ...(signing ? { signing } : {}),
+    };
+    const { outcome, estimate, previous, refuted } = this.offsets.observe(
+      obs.host,
+      sample,
+      corroborated,
+    );
     this.#reportDetection(obs, outcome, estimate, previous);
-    return { outcome, ...(estimate ? { estimate } : {}) };
+    return { outcome, ...(estimate ? { estimate } : {}), ...(refuted ? { refuted } : {}) };
   }
 
   #reportDetection(
@@ -492,6 +575,75 @@ export class SkewRecovery {
       ...specific,
     } as SkewguardEvent;
     this.#sink.emit(event);
+  }
+}
+
+/** How long a held reading whose trial was refused for its signature waits for another. */
+export const HELD_RETRIAL_AFTER_MS = 60_000;
+
+/**
+ * Statuses a server gives only once it has authenticated the request: its signing time was
+ * inside the server's window.
+ */
+const AUTHENTICATED_REFUSALS: ReadonlySet<number> = new Set([404, 409, 412]);
+
+/**
+ * What the server's answer says of the time the request was signed at: accepted (a success,
+ * or a refusal that comes after authentication), refused as skewed (a definite clock refusal),
+ * refused (a signature failure the time may explain), or nothing. Presigned URLs carry the time they were made, not this attempt's.
+ */
+function signingVerdictOf(
+  obs: Observation,
+  verdict: ClockVerdict,
+  presignedExpiry: boolean,
+): SigningVerdict | undefined {
+  const offsetMs = obs.signed?.offsetMs;
+  if (obs.presigned === true || offsetMs === undefined) return undefined;
+  const accepted =
+    (obs.status >= 200 && obs.status < 400) ||
+    (verdict === "none" && AUTHENTICATED_REFUSALS.has(obs.status));
+  if (accepted) return { offsetMs, verdict: "accepted" };
+  if (presignedExpiry) return undefined;
+  if (verdict === "definite") return { offsetMs, verdict: "refused-as-skewed" };
+  if (verdict === "possible") return { offsetMs, verdict: "refused" };
+  return undefined;
+}
+
+/** The catalogue's clock fixes say skewguard signs on the server's clock: true only when it does. */
+const CORRECTING_CLAIM = /skewguard signs on the server's clock/i;
+
+/**
+ * A diagnosis whose fixes tell what skewguard does: for a failure it declined to correct, or
+ * whose clock reading it found false, the claim that it corrects is replaced by why it did
+ * not and what happens next.
+ */
+function truthfulFixes(diagnosis: Diagnosis, decision: Decision): Diagnosis {
+  if (!decision.declined && decision.skipReason !== "evidence-untrusted") return diagnosis;
+  if (!diagnosis.fixes.some((fix) => CORRECTING_CLAIM.test(fix))) return diagnosis;
+  return {
+    ...diagnosis,
+    fixes: diagnosis.fixes.map((fix) =>
+      CORRECTING_CLAIM.test(fix) ? `skewguard did not correct this request: ${decision.why}` : fix,
+    ),
+  };
+}
+
+function outcomeOf(decision: Decision, resent: boolean): RecoveryOutcome {
+  if (!decision.declined) return { declined: false, resent };
+  return {
+    declined: true,
+    ...(decision.skipReason ? { reason: decision.skipReason } : {}),
+    why: decision.why,
+    resent,
+  };
+}
+
+/** Tells the adapter how the run ended; an adapter's exception must not replace the result. */
+function tell(request: RecoveryRequest, outcome: RecoveryOutcome): void {
+  try {
+    request.onOutcome?.(outcome);
+  } catch {
+    // The adapter's translation is best effort; the caller gets the attempt's result.
   }
 }
 

@@ -1,3 +1,5 @@
+// The one compact-date parser lives with the other time formats.
+export { parseAmzDate } from "./iso-time.js";
 /**
  * Names the first field where the server's string-to-sign or canonical request differs from
  * the client's. A signature mismatch with identical strings is a key problem; a difference
@@ -165,24 +167,4 @@ export function parseV4StringToSign(text: string): V4StringToSign | undefined {
   const [scopeDate, region, service] = scope.split("/");
   if (!scopeDate || region === undefined || service === undefined) return undefined;
   return { algorithm, date, scopeDate, region, service };
-}
-
-/** `20261123T100000Z` → epoch ms; undefined when malformed. */
-export function parseAmzDate(value: string | undefined): number | undefined {
-  if (typeof value !== "string") return undefined;
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value.trim());
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s] = m.map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
-  const back = new Date(ms);
-  if (back.getUTCDate() !== d || back.getUTCMonth() !== mo - 1) return undefined;
-  return ms;
 }

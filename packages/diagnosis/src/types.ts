@@ -8,7 +8,8 @@ export interface Clock {
   now(): number;
 }
 
-export type Provider = "s3" | "gcs" | "azure";
+/** `aws`: any AWS service but S3 (DynamoDB, SQS, STS, ...), through `@skewguard/aws`. */
+export type Provider = "s3" | "gcs" | "azure" | "aws";
 
 /** Lower-cased header names to values; repeated headers are joined with ", " as Node does. */
 export type HeaderMap = Readonly<Record<string, string | undefined>>;
@@ -18,6 +19,7 @@ export type TimeSource =
   | "date-header" // RFC 7231 Date: whole seconds
   | "s3-server-time" // <ServerTime> in an S3/GCS XML error body
   | "azure-detail-time" // "Time:..." or "Current [...]" in an Azure AuthenticationErrorDetail
+  | "aws-signature-message" // "(20261204T103001Z - 5 min.)" in an AWS "Signature expired" message
   | "token-endpoint"; // a time read from an OAuth error or token response
 
 /** One reading of the server's clock carried by one response. */
@@ -63,6 +65,12 @@ export interface ErrorFacts {
   accessKeyId?: string;
   /** `SignatureProvided`, if the server echoed it. Kept only for comparison; never emitted. */
   signatureProvided?: string;
+  /**
+   * The response's `Date` header, when the judge may read it as the server's clock: set by the
+   * reader of pasted responses. Adapters leave it unset (the engine folds `Date` into its
+   * estimate, which it trusts only after checking it).
+   */
+  serverDateMs?: number;
 }
 
 /** What the client signed, as the adapter knows it: compared with what the server says it signed. */
@@ -84,6 +92,35 @@ export interface SignedFacts {
   expiresSeconds?: number;
   expiresAtMs?: number;
   startsAtMs?: number;
+  /** The headers the signature covers (SigV4 `SignedHeaders`), lower-case. */
+  signedHeaders?: readonly string[];
+  /** Header values the request was sent with, as far as they are known (lower-case names). */
+  headers?: HeaderMap;
+  /** Whether the request carried a session token (`x-amz-security-token`), when known. */
+  sessionToken?: boolean;
+  /** For a signed URL: the URL as sent, without its signature. */
+  url?: string;
+}
+
+/**
+ * What a client's own log says around a failure that was pasted rather than seen live: its
+ * clock's readings and the signs that the request left long after it was signed. Absent for a
+ * live attempt, where the engine signs right before it sends.
+ */
+export interface ClientEvidence {
+  /** The client's clock when it signed (the log line of the signing), ms since the epoch (UTC). */
+  clockAtSigningMs?: number;
+  /** The client's clock when the answer came back (the log line of the response or the error). */
+  clockAtResponseMs?: number;
+  /**
+   * True when the log's time zone is unknown: readings are then only comparable modulo 15
+   * minutes (every time zone is a whole number of quarter hours from UTC).
+   */
+  zoneUnknown?: boolean;
+  /** Signs that the request waited between signing and sending, in words (retries, a frozen process...). */
+  lateSendSigns: string[];
+  /** When the text was read, on the local clock: the failure happened before it. */
+  readAtMs?: number;
 }
 
 /**
@@ -121,6 +158,8 @@ export interface Observation {
   presigned?: boolean;
   /** A token-endpoint exchange (GCS service-account grant) rather than a storage request. */
   tokenGrant?: boolean;
+  /** The client's own record of the failure, for pasted text (see `ClientEvidence`). */
+  client?: ClientEvidence;
 }
 
 /** The learned relation between the local clock and one endpoint's clock. */
@@ -144,8 +183,8 @@ export type SampleOutcome =
   | "ignored-cached" // the response carried Age
   | "ignored-slow" // the round trip exceeded the limit
   | "ignored-no-evidence"
-  | "untrusted-disagreeing" // the response's own evidences disagree
-  | "untrusted-implausible"; // beyond maxCorrectionMs of a valid local clock
+  | "untrusted-disagreeing" // the response's evidences disagree, or the server has shown the reading false
+  | "untrusted-implausible"; // beyond maxCorrectionMs of a valid local clock: held until a request signed on it is accepted
 
 export type DecisionAction = "resend" | "return";
 
@@ -171,6 +210,11 @@ export interface Decision {
   /** The skew the failed attempt was signed with, by the current estimate (estimate minus used offset). */
   skewMs?: number;
   verdict: ClockVerdict;
+  /**
+   * skewguard did not act on a failure the clock may have caused: the SDK's own handling of it
+   * must stand (see `RecoveryOutcome.declined`).
+   */
+  declined?: true;
 }
 
 /** Catalogue of causes (design section 5); stable names. */
@@ -184,6 +228,12 @@ export type Cause =
   | "algorithm-mismatch"
   | "request-changed"
   | "jwt-clock-skew"
+  | "signed-too-early"
+  | "temporary-credentials-expired"
+  | "session-token-missing"
+  | "presigned-expiry-too-long"
+  | "server-clock-wrong"
+  | "access-key-disabled"
   | "unknown";
 
 export type Confidence = "high" | "medium" | "low";
@@ -192,6 +242,12 @@ export type Confidence = "high" | "medium" | "low";
 export interface EvidenceItem {
   name: string;
   value: string;
+}
+
+/** A cause the evidence leaves open, and the one check that would confirm it. */
+export interface CandidateCause {
+  cause: Cause;
+  check: string;
 }
 
 export interface Diagnosis {
@@ -206,4 +262,10 @@ export interface Diagnosis {
   firstDifference?: { field: string; client: string; server: string };
   /** What the diagnosis looked at, for `unknown`. */
   checked: string[];
+  /**
+   * Causes the evidence has not ruled out, most likely first, each with the one check that
+   * would confirm it. Present when the answer is not certain (always for `unknown` and low
+   * confidence); absent when the alternatives are ruled out.
+   */
+  candidates?: CandidateCause[];
 }

@@ -56,21 +56,51 @@ export function authenticationFailed(
   detail: string,
   method: string,
 ): AzureErrorResponse {
+  return azureError(
+    nowMs,
+    { status: 403, code: AUTHENTICATION_FAILED, message: AUTHENTICATION_FAILED_MESSAGE },
+    method,
+    detail,
+  );
+}
+
+/** An error the service answers with: the HTTP status, `x-ms-error-code` and the message. */
+export interface AzureErrorShape {
+  status: number;
+  code: string;
+  /** The `Message`, without the `RequestId:` and `Time:` lines the service appends. */
+  message: string;
+}
+
+/**
+ * A complete error response at server time `nowMs`, in the service's shape: `Message` ending
+ * with `RequestId:` and `Time:`, an `AuthenticationErrorDetail` when a detail is given, and
+ * the headers only for a HEAD.
+ */
+export function azureError(
+  nowMs: number,
+  error: AzureErrorShape,
+  method: string,
+  detail?: string,
+): AzureErrorResponse {
   const requestId = randomUUID();
   const body =
     method === "HEAD"
       ? ""
-      : `<?xml version="1.0" encoding="utf-8"?><Error><Code>${AUTHENTICATION_FAILED}</Code>` +
-        `<Message>${escapeXml(`${AUTHENTICATION_FAILED_MESSAGE}\nRequestId:${requestId}\nTime:${azureTime(nowMs)}`)}</Message>` +
-        `<AuthenticationErrorDetail>${escapeXml(detail)}</AuthenticationErrorDetail></Error>`;
+      : `<?xml version="1.0" encoding="utf-8"?><Error><Code>${escapeXml(error.code)}</Code>` +
+        `<Message>${escapeXml(`${error.message}\nRequestId:${requestId}\nTime:${azureTime(nowMs)}`)}</Message>` +
+        (detail === undefined
+          ? ""
+          : `<AuthenticationErrorDetail>${escapeXml(detail)}</AuthenticationErrorDetail>`) +
+        "</Error>";
   return {
-    status: 403,
+    status: error.status,
     headers: {
       "content-type": "application/xml",
       "content-length": String(Buffer.byteLength(body)),
       server: AZURE_SERVER_HEADER,
       "x-ms-request-id": requestId,
-      "x-ms-error-code": AUTHENTICATION_FAILED,
+      "x-ms-error-code": error.code,
       date: httpDate(nowMs),
     },
     body,

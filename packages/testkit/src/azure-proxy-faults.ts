@@ -1,3 +1,4 @@
+import type { AzureErrorShape } from "./azure-errors.js";
 import type { DateHeaderMode } from "./server-clock.js";
 
 /**
@@ -41,6 +42,12 @@ export interface AzureProxyFaults {
    * @default 0
    */
   clockStepPerRequestMs?: number;
+  /**
+   * Answer every request that passes the clock check with this error, in the service's shape
+   * (`Time:` and `Date` on the proxy's clock), instead of forwarding it: a refusal the emulator
+   * never makes for a SharedKey request, such as `403 AuthorizationPermissionMismatch`.
+   */
+  cannedError?: AzureErrorShape;
 }
 
 /** The size of a `huge` error body. */

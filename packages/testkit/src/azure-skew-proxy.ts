@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import {
   type AzureErrorResponse,
   authenticationFailed,
+  azureError,
   azureTime,
   dateHeaderDetail,
   macMismatchDetail,
@@ -17,6 +18,7 @@ import {
 } from "./azure-errors.js";
 import { type AzureProxyFaults, RESET_DELAY_MS, faultyErrorBody } from "./azure-proxy-faults.js";
 import { serviceStringToSign } from "./azure-string-to-sign.js";
+import { type IdleTimer, startIdleTimer } from "./idle-timer.js";
 import { type ServerClock, createServerClock, dateHeaders } from "./server-clock.js";
 
 /**
@@ -46,7 +48,8 @@ export interface AzureSkewProxyOptions {
    */
   accountName?: string;
   /**
-   * The proxy stops by itself after this long without a request; 0 never.
+   * The proxy stops by itself once no request has been in flight for this long; `0` never
+   * (the same for every testkit server).
    * @default 60_000
    */
   idleTimeoutMs?: number;
@@ -64,9 +67,11 @@ export interface AzureProxyLogEntry {
   status: number;
   /** `x-ms-error-code` of an error response. */
   code?: string;
+  /** The response's `x-ms-request-id`, which the client's error and events quote. */
+  requestId?: string;
   /** The request carried a SAS (`sig` in the query). */
   sas: boolean;
-  /** The proxy answered itself (clock check) rather than Azurite. */
+  /** The proxy answered itself (its clock check, or a `cannedError`) rather than Azurite. */
   rejectedByProxy: boolean;
   /** Real-clock ms when the response was sent. */
   at: number;
@@ -108,6 +113,7 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
     req: IncomingMessage,
     status: number,
     code: string | undefined,
+    requestId: string | undefined,
     rejected: boolean,
     fault?: AzureProxyLogEntry["fault"],
   ) => {
@@ -118,6 +124,7 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
       path: url.pathname,
       status,
       ...(code ? { code } : {}),
+      ...(requestId ? { requestId } : {}),
       sas: url.searchParams.has("sig"),
       rejectedByProxy: rejected,
       at: Date.now(),
@@ -143,6 +150,7 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
   ) => {
     const isError = status >= 400;
     const code = single(headers["x-ms-error-code"] as string | string[] | undefined);
+    const requestId = single(headers["x-ms-request-id"] as string | string[] | undefined);
     const out: OutgoingHttpHeaders = { ...headers };
     delete out.date;
     const stamped = clock.now() + (faults.dateShiftMs ?? 0);
@@ -164,16 +172,16 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
       res.flushHeaders();
       const timer = setTimeout(() => req.socket.resetAndDestroy(), RESET_DELAY_MS);
       timer.unref();
-      record(req, status, code, rejected, "reset-after-headers");
+      record(req, status, code, requestId, rejected, "reset-after-headers");
       return;
     }
     if (typeof content === "string") {
       res.end(content);
-      record(req, status, code, rejected);
+      record(req, status, code, requestId, rejected);
       return;
     }
     content.pipe(res);
-    res.on("finish", () => record(req, status, code, rejected));
+    res.on("finish", () => record(req, status, code, requestId, rejected));
   };
 
   const reject = async (req: IncomingMessage, res: ServerResponse, error: AzureErrorResponse) => {
@@ -221,18 +229,25 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
     respond(req, res, status, headers, response, false);
   };
 
+  let idle: IdleTimer | undefined;
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     attempts++;
-    armIdle();
+    // In flight until the exchange ends, however it ends (answered, reset, or given up on).
+    const done = idle?.enter();
+    if (done) res.once("close", done);
     if (faults.clockStepPerRequestMs)
       clock.setOffset(clock.offsetMs + faults.clockStepPerRequestMs);
     if (faults.stall) {
-      // Held until the client gives up or the proxy closes; counted, never answered.
-      record(req, 0, undefined, true, "stall");
+      // Held until the client gives up or the proxy closes; counted, never answered. As in
+      // the S3 server, a held request does not keep the proxy from idling out.
+      done?.();
+      record(req, 0, undefined, undefined, true, "stall");
       return;
     }
     const error = clockCheck(req, clock.now(), allowedSkewMs, faults.bodyTimeShiftMs ?? 0);
     if (error) void reject(req, res, error);
+    else if (faults.cannedError)
+      void reject(req, res, azureError(bodyTime(), faults.cannedError, req.method ?? "GET"));
     else forward(req, res);
   };
 
@@ -241,22 +256,14 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
   server.unref();
   const { port } = server.address() as AddressInfo;
 
-  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
-  let idleTimer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
   let resolveClosed: () => void = () => {};
   const closed = new Promise<void>((resolve) => {
     resolveClosed = resolve;
   });
-  function armIdle(): void {
-    if (idleTimer) clearTimeout(idleTimer);
-    if (idleTimeoutMs <= 0 || closing) return;
-    idleTimer = setTimeout(() => void close(), idleTimeoutMs);
-    idleTimer.unref();
-  }
   function close(): Promise<void> {
     if (closing) return closing;
-    if (idleTimer) clearTimeout(idleTimer);
+    idle?.stop();
     closing = new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -264,7 +271,7 @@ export async function startAzureSkewProxy(options: AzureSkewProxyOptions): Promi
     }).then(resolveClosed);
     return closing;
   }
-  armIdle();
+  idle = startIdleTimer(options.idleTimeoutMs ?? 60_000, () => void close());
 
   return {
     origin: `http://127.0.0.1:${port}`,

@@ -16,6 +16,7 @@ import {
   objectResource,
 } from "./gcs-object-store.js";
 import { type GcsTestAccount, publicKeysOf, testServiceAccount } from "./gcs-service-account.js";
+import { startIdleTimer } from "./idle-timer.js";
 import {
   checkJwtGrant,
   checkSelfSignedJwt,
@@ -43,7 +44,8 @@ export interface GcsTestServerOptions {
    */
   serviceAccounts?: readonly GcsTestAccount[];
   /**
-   * The server stops after this long without a request (the timer never holds the process).
+   * The server stops once no request has been in flight for this long; `0` never (the same
+   * for every testkit server). The timer never holds the process.
    * @default 60_000
    */
   idleTimeoutMs?: number;
@@ -111,6 +113,8 @@ export interface GcsTestServer {
   /** Forgets every issued access token (clients must grant again). */
   revokeTokens(): void;
   close(): Promise<void>;
+  /** Resolves once the server has stopped, by `close()` or by idling out. */
+  readonly closed: Promise<void>;
 }
 
 interface UploadSession {
@@ -131,6 +135,8 @@ interface Context {
   publicKeys: ReturnType<typeof publicKeysOf>;
   baseUrl: string;
   now: () => number;
+  /** The real clock, captured when the server started. */
+  realNow: () => number;
 }
 
 /** What a route answers; written out in one place (`writeReply`), with the `Date` header. */
@@ -151,6 +157,9 @@ export async function startGcsTestServer(
   options: GcsTestServerOptions = {},
 ): Promise<GcsTestServer> {
   let clockOffsetMs = options.clockOffsetMs ?? 0;
+  // The real clock as it is now: a test that shifts this process's Date afterwards (a client
+  // whose clock reads 1970) leaves the server's clock where it was.
+  const realNow = Date.now;
   const accounts = options.serviceAccounts ?? [testServiceAccount()];
   const counts: GcsRequestCounts = { token: 0, json: 0, xml: 0 };
   const store = new GcsObjectStore();
@@ -169,12 +178,13 @@ export async function startGcsTestServer(
     },
     publicKeys: publicKeysOf(accounts),
     baseUrl: "",
-    now: () => Date.now() + clockOffsetMs,
+    now: () => realNow() + clockOffsetMs,
+    realNow,
   };
 
   let closing: Promise<void> | undefined;
   const server: Server = createServer((req, res) => {
-    idle.refresh();
+    const done = idle.enter();
     const endpoint = endpointOf(req.url ?? "/");
     counts[endpoint]++;
     const fault = context.faults[endpoint];
@@ -183,18 +193,19 @@ export async function startGcsTestServer(
       // Every answer tells the client what time the server thinks it is (unless faulted).
       .then((reply) => writeReply(req, res, reply, context.now(), fault))
       .catch(() => res.destroy())
-      .finally(() => idle.refresh());
+      .finally(done);
   });
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
-      clearTimeout(idle);
+      idle.stop();
       server.close(() => resolve());
       server.closeAllConnections();
     });
     return closing;
   };
-  const idle = setTimeout(() => void close(), context.options.idleTimeoutMs);
-  idle.unref();
+  // The server's own "close" event: after close(), whoever called it, and its connections ended.
+  const closed = new Promise<void>((resolve) => server.once("close", () => resolve()));
+  const idle = startIdleTimer(context.options.idleTimeoutMs, () => void close());
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -229,6 +240,7 @@ export async function startGcsTestServer(
       context.tokens.clear();
     },
     close,
+    closed,
   };
 }
 
@@ -283,7 +295,7 @@ function tokenEndpoint(context: Context, incoming: Incoming, refuseAll: boolean)
 function recordGrant(context: Context, incoming: Incoming, status: number): void {
   const form = new URLSearchParams(incoming.body.toString("utf8"));
   context.grants.push({
-    receivedAtMs: Date.now(),
+    receivedAtMs: context.realNow(),
     serverNowMs: context.now(),
     ...jwtTimesOf(form.get("assertion") ?? ""),
     status,

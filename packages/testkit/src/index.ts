@@ -41,5 +41,14 @@ export { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME, startAzurite } from "./azure
 export type { Azurite, AzuriteOptions } from "./azure-azurite.js";
 export { HUGE_ERROR_BODY_BYTES } from "./azure-proxy-faults.js";
 export type { AzureProxyFaults } from "./azure-proxy-faults.js";
-export { authenticationFailed, azureTime } from "./azure-errors.js";
-export type { AzureErrorResponse } from "./azure-errors.js";
+export { authenticationFailed, azureError, azureTime } from "./azure-errors.js";
+export type { AzureErrorResponse, AzureErrorShape } from "./azure-errors.js";
+export { startAwsServiceTestServer } from "./aws-service-server.js";
+export type {
+  AwsServiceLogEntry,
+  AwsServiceTestServer,
+  AwsServiceTestServerOptions,
+} from "./aws-service-server.js";
+export type { AwsProtocol, QueryTimeError } from "./aws-service-errors.js";
+export { TEST_ACCOUNT_ID } from "./aws-service-operations.js";
+export type { DynamoItem } from "./aws-service-operations.js";

@@ -60,13 +60,14 @@ export interface ErrorIds {
 }
 
 /**
+ * @param ids S3's `RequestId` and `HostId`; without them the document has none.
  * @param minimal keep only Code and Message (and S3's ids): a server that gives no evidence in
  *   its body, so clients must rely on headers.
  */
 export function errorXml(
   error: S3ErrorResponse,
   flavor: ServerFlavor,
-  ids: ErrorIds,
+  ids: ErrorIds | undefined,
   minimal = false,
 ): string {
   const content: Record<string, string> = { Code: error.code, Message: error.message };
@@ -74,7 +75,7 @@ export function errorXml(
     if (flavor === "gcs" && error.details !== undefined) content["Details"] = error.details;
     for (const [name, value] of error.fields ?? []) content[name] = value;
   }
-  if (flavor === "s3") {
+  if (flavor === "s3" && ids) {
     content["RequestId"] = ids.requestId;
     content["HostId"] = ids.hostId;
   }

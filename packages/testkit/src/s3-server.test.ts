@@ -1,6 +1,6 @@
 import { request as httpRequest } from "node:http";
 import { XMLParser } from "fast-xml-parser";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { encodeAwsChunked } from "./aws-chunked.js";
 import { checksumBase64 } from "./checksums.js";
 import { type S3TestServer, type S3TestServerOptions, startS3TestServer } from "./s3-server.js";
@@ -173,7 +173,12 @@ describe("responses", () => {
   it("lets tests move the clock while running", async () => {
     const server = await start();
     server.setClockOffset(-2 * 3_600_000);
-    expect(Math.abs(server.now() - (Date.now() - 2 * 3_600_000))).toBeLessThan(50);
+    // Read between two readings of the real clock: exact, however slow the machine.
+    const before = Date.now();
+    const serverNow = server.now();
+    const after = Date.now();
+    expect(serverNow).toBeGreaterThanOrEqual(before - 2 * 3_600_000);
+    expect(serverNow).toBeLessThanOrEqual(after - 2 * 3_600_000);
     const response = await signed(server, { path: "/b/k" });
     expect(errorOf(response.body).Code).toBe("RequestTimeTooSkewed");
   });
@@ -577,6 +582,90 @@ describe("errorBody minimal", () => {
   });
 });
 
+describe("errorBody code-only", () => {
+  it("answers RequestTimeTooSkewed with nothing but Code, Message and Date: no ids, no times", async () => {
+    const server = await start({ clockOffsetMs: 20 * MINUTE, errorBody: "code-only" });
+    const response = await signed(server, { path: "/b/k" });
+    expect(response.status).toBe(403);
+    expect(Object.keys(errorOf(response.body))).toEqual(["Code", "Message"]);
+    expect(errorOf(response.body)["Code"]).toBe("RequestTimeTooSkewed");
+    expect(response.header("x-amz-request-id")).toBeUndefined();
+    expect(response.header("x-amz-id-2")).toBeUndefined();
+    expect(response.header("date")).toBe(httpDate(server.now()));
+  });
+});
+
+describe("earlyRefusal", () => {
+  /** A PUT whose headers are signed `aheadMs` off, its body still being sent when refused. */
+  function slowPut(server: S3TestServer, aheadMs: number) {
+    const amzDate = formatAmzDate(Date.now() + aheadMs);
+    const headers: Record<string, string> = {
+      host: `${server.host}:${server.port}`,
+      "x-amz-date": amzDate,
+      "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+      "content-length": String(4 * 1024 * 1024),
+    };
+    const pairs: RawHeader[] = Object.entries(headers);
+    const signedHeaders = signedHeaderNames(pairs);
+    const scopeParts = { date: amzDate.slice(0, 8), region: "us-east-1", service: "s3" };
+    const scope = credentialScopeString(scopeParts);
+    const creq = canonicalRequest({
+      method: "PUT",
+      path: "/b/slow",
+      query: "",
+      headers: pairs,
+      signedHeaders,
+      payloadHash: "UNSIGNED-PAYLOAD",
+    });
+    const sig = signature(signingKey(SECRET, scopeParts), stringToSign(amzDate, scope, creq));
+    headers["authorization"] = authorizationHeader("AKIDEXAMPLE", scope, signedHeaders, sig);
+    return new Promise<{ status: number; closedBeforeBodyEnded: boolean }>((resolve, reject) => {
+      let status = 0;
+      let ended = false;
+      const req = httpRequest(
+        {
+          host: server.host,
+          port: server.port,
+          method: "PUT",
+          path: "/b/slow",
+          headers,
+          agent: false,
+        },
+        (res) => {
+          status = res.statusCode ?? 0;
+          res.resume();
+        },
+      );
+      req.on("error", () => undefined); // the reset of a closed socket, expected
+      req.on("close", () => resolve({ status, closedBeforeBodyEnded: !ended }));
+      req.write(Buffer.alloc(64 * 1024));
+      setTimeout(() => {
+        if (req.destroyed) return;
+        ended = true;
+        req.destroy();
+        reject(new Error("the connection was still open after 2 s"));
+      }, 2_000).unref();
+    });
+  }
+
+  it("refuses a skewed request before its body is in and closes the connection under it", async () => {
+    const server = await start({ earlyRefusal: true });
+    expect(await slowPut(server, 20 * MINUTE)).toEqual({
+      status: 403,
+      closedBeforeBodyEnded: true,
+    });
+    expect(server.log.at(-1)).toMatchObject({ code: "RequestTimeTooSkewed", connection: 1 });
+    expect(server.objects.has("b/slow")).toBe(false);
+  });
+
+  it("numbers the connections requests come on", async () => {
+    const server = await start();
+    await signed(server, { path: "/b/a" });
+    await signed(server, { path: "/b/a" });
+    expect(server.log.map((entry) => entry.connection)).toEqual([1, 2]);
+  });
+});
+
 describe("lifecycle and counting", () => {
   it("counts attempts on arrival and filters the log", async () => {
     const server = await start();
@@ -598,13 +687,22 @@ describe("lifecycle and counting", () => {
     expect(server.objects.get("b/a")?.toString()).toBe("1");
   });
 
-  it("stops by itself when idle", async () => {
-    const server = await start({ idleTimeoutMs: 150 });
-    await signed(server, { path: "/b/k" });
-    const started = Date.now();
-    await server.closed;
-    expect(Date.now() - started).toBeLessThan(2000);
-    await expect(send(server, "GET", "/b/k", {})).rejects.toThrow(/ECONNREFUSED/);
+  it("stops by itself after idleTimeoutMs without a request, and not before", async () => {
+    // Only the idle timer runs on fake time; sockets and node:http keep the real event loop.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const server = await start();
+      vi.advanceTimersByTime(59_999);
+      expect((await signed(server, { path: "/b/k" })).status).toBe(404);
+      // The request re-armed the timer: the first deadline (60 s after start) has passed.
+      vi.advanceTimersByTime(59_999);
+      expect((await signed(server, { path: "/b/k" })).status).toBe(404);
+      vi.advanceTimersByTime(60_000);
+      await server.closed;
+      await expect(send(server, "GET", "/b/k", {})).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("closes with keep-alive connections open, and close is idempotent", async () => {

@@ -3,6 +3,7 @@ import { type IncomingMessage, type ServerResponse, createServer } from "node:ht
 import type { AddressInfo } from "node:net";
 import { decodeAwsChunked } from "./aws-chunked.js";
 import { checksumAlgorithmOf, contentMd5Problem, findChecksumMismatch } from "./checksums.js";
+import { type IdleTimer, startIdleTimer } from "./idle-timer.js";
 import {
   type AuthOptions,
   type PayloadExpectation,
@@ -88,7 +89,8 @@ export interface S3TestServerOptions {
    */
   region?: string;
   /**
-   * The server stops by itself after this long without a request; 0 never.
+   * The server stops by itself once no request has been in flight for this long; `0` never
+   * (the same for every testkit server).
    * @default 60_000
    */
   idleTimeoutMs?: number;
@@ -100,10 +102,19 @@ export interface S3TestServerOptions {
   flavor?: ServerFlavor;
   /**
    * `minimal` strips the evidence from error bodies (no `ServerTime`, `StringToSign`...): a
-   * server whose only clock evidence is the `Date` header.
+   * server whose only clock evidence is the `Date` header. `code-only` goes further, as some
+   * S3-compatible stores do: `Code` and `Message` alone, no `RequestId` or `HostId`, and no
+   * request id headers on errors (a `RequestTimeTooSkewed` with nothing but `Date`).
    * @default "full"
    */
-  errorBody?: "full" | "minimal";
+  errorBody?: "full" | "minimal" | "code-only";
+  /**
+   * Refuse a request that fails authentication as soon as its headers are in, without reading
+   * its body, and close the connection, as S3 does: a client still sending the body finds the
+   * socket closed under it (without `Expect: 100-continue` it never waited for a verdict).
+   * @default false
+   */
+  earlyRefusal?: boolean;
   /**
    * Object keys under these prefixes are refused with a policy AccessDenied, whatever the
    * signature: an error no clock fix can cure.
@@ -178,6 +189,8 @@ export interface S3RequestLogEntry {
   signedAt?: string;
   /** `partNumber` of an UploadPart or UploadPartCopy, whether it was accepted or refused. */
   partNumber?: number;
+  /** Which connection the request came on: 1 for the server's first, counting up. */
+  connection?: number;
 }
 
 export interface S3TestServer {
@@ -360,14 +373,15 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
   const clockSteps: Array<ClockStep & { seen: number }> = [];
   let dateMode: DateHeaderMode = options.dateHeader ?? "normal";
   const ageSeconds = options.ageSeconds ?? 100;
-  const minimalErrors = options.errorBody === "minimal";
+  const minimalErrors = options.errorBody === "minimal" || options.errorBody === "code-only";
+  const codeOnlyErrors = options.errorBody === "code-only";
+  const earlyRefusal = options.earlyRefusal === true;
   let pendingFault: ActiveFault | undefined = activeFault(options.fault);
   const faults = new WeakMap<IncomingMessage, S3Fault>();
   const stalled = new Set<ServerResponse>();
   const store = createObjectStore(clock.now());
   const log: S3RequestLogEntry[] = [];
   let attempts = 0;
-  let inFlight = 0;
   let port = 0;
 
   function send(
@@ -382,8 +396,10 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     const hostId = randomBytes(48).toString("base64");
     res.sendDate = false;
     if (flavor === "s3") {
-      res.setHeader("x-amz-request-id", requestId);
-      res.setHeader("x-amz-id-2", hostId);
+      if (!(isError && codeOnlyErrors)) {
+        res.setHeader("x-amz-request-id", requestId);
+        res.setHeader("x-amz-id-2", hostId);
+      }
       res.setHeader("Server", "AmazonS3");
     } else {
       res.setHeader("X-GUploader-UploadID", randomBytes(48).toString("base64url"));
@@ -400,7 +416,12 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     if (result.error) {
       body = faultyErrorBody(
         fault,
-        errorXml(result.error, flavor, { requestId, hostId }, minimalErrors),
+        errorXml(
+          result.error,
+          flavor,
+          codeOnlyErrors ? undefined : { requestId, hostId },
+          minimalErrors,
+        ),
       );
       res.setHeader(
         "Content-Type",
@@ -468,8 +489,10 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
         "arrival",
       );
     }
+    const connection = connections.get(req.socket);
     const entry: Omit<S3RequestLogEntry, "status" | "at"> = {
       method,
+      ...(connection === undefined ? {} : { connection }),
       path: rawPath,
       query: rawQuery,
       ...(target.bucket === undefined ? {} : { bucket: target.bucket }),
@@ -480,8 +503,9 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
       ...(partNumber === undefined ? {} : { partNumber }),
     };
     const refuse = async (error: S3ErrorResponse) => {
-      if (expectContinue) {
-        // Like S3: refuse before the body is sent, and drop the connection it was bound for.
+      if (expectContinue || earlyRefusal) {
+        // Like S3: refuse before the body is sent (or while it still comes), and drop the
+        // connection it was bound for.
         res.setHeader("Connection", "close");
       } else {
         await readBody(req);
@@ -492,6 +516,8 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
         { operation: "Authenticate", status: error.status, headers: [], error },
         entry,
       );
+      // The answer is out; the connection goes, whatever of the body was still on its way.
+      if (earlyRefusal && !expectContinue) res.on("finish", () => req.socket.destroy());
     };
 
     if (fault?.kind === "stall") {
@@ -601,8 +627,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     send(req, res, result, entry);
   }
 
-  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
-  let idleTimer: NodeJS.Timeout | undefined;
+  let idle: IdleTimer | undefined;
   let closing: Promise<void> | undefined;
   let resolveClosed: () => void = () => {};
   const closed = new Promise<void>((resolve) => {
@@ -610,20 +635,13 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
   });
 
   const server = createServer({ keepAliveTimeout: 5_000 });
-
-  function armIdle(): void {
-    if (idleTimer) clearTimeout(idleTimer);
-    if (idleTimeoutMs <= 0 || closing) return;
-    idleTimer = setTimeout(() => {
-      if (inFlight > 0) armIdle();
-      else void close();
-    }, idleTimeoutMs);
-    if (!options.keepProcessAlive) idleTimer.unref();
-  }
+  const connections = new WeakMap<object, number>();
+  let connectionCount = 0;
+  server.on("connection", (socket) => connections.set(socket, ++connectionCount));
 
   function close(): Promise<void> {
     if (closing) return closing;
-    if (idleTimer) clearTimeout(idleTimer);
+    idle?.stop();
     closing = new Promise<void>((resolve) => {
       server.close(() => resolve());
       for (const res of stalled) res.destroy();
@@ -635,8 +653,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
 
   const dispatch = (req: IncomingMessage, res: ServerResponse, expectContinue: boolean) => {
     attempts++;
-    inFlight++;
-    armIdle();
+    const done = idle?.enter();
     handle(req, res, expectContinue)
       .catch((error: unknown) => {
         if (res.headersSent) return;
@@ -657,8 +674,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
         );
       })
       .finally(() => {
-        inFlight--;
-        armIdle();
+        done?.();
       });
   };
   server.on("request", (req, res) => dispatch(req, res, false));
@@ -672,7 +688,9 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     });
   });
   if (!options.keepProcessAlive) server.unref();
-  armIdle();
+  idle = startIdleTimer(options.idleTimeoutMs ?? 60_000, () => void close(), {
+    keepProcessAlive: options.keepProcessAlive === true,
+  });
   ({ port } = server.address() as AddressInfo);
 
   return {

@@ -1,4 +1,4 @@
-import type { AttemptReport, SkewRecovery } from "@skewguard/diagnosis/adapter";
+import type { AttemptReport, RecoveryOutcome, SkewRecovery } from "@skewguard/diagnosis/adapter";
 import { endpointKey } from "@skewguard/diagnosis/adapter";
 import { HttpRequest, HttpResponse } from "@smithy/protocol-http";
 import {
@@ -10,8 +10,24 @@ import {
   SMITHY_CONTEXT_KEY,
 } from "@smithy/types";
 import { declaredLength, type ReplayableBody, toReplayableBody } from "./replayable-body.js";
-import { type ClockConfig, clearSkewCorrectedFlag, signWithOffset } from "./sdk-clock.js";
+import {
+  type ClockConfig,
+  clearSkewCorrectedFlag,
+  maxAttemptsOf,
+  sdkSigningOffsetMs,
+  signWithOffset,
+} from "./sdk-clock.js";
 import { dropSignedFacts, takeSignedFacts } from "./signed-request.js";
+
+/**
+ * The offset store's key for a request (see `endpointKey`): its `host[:port]` by default; a
+ * service whose hosts carry a resource name (S3's virtual-hosted buckets) cuts it off, so that
+ * every resource behind one endpoint shares one estimate.
+ */
+export type EndpointOf = (request: HttpRequest, input: object) => string | undefined;
+
+/** Any AWS service: the request's own `host[:port]`. */
+export const requestEndpoint: EndpointOf = (request) => endpointKey(request);
 
 /**
  * Sits between `retryMiddleware` and `httpSigningMiddleware`, so it runs once per SDK attempt
@@ -23,15 +39,15 @@ export const skewRecoveryMiddleware =
   <Input extends object, Output extends object>(
     config: ClockConfig,
     recovery: SkewRecovery,
+    endpointOf: EndpointOf = requestEndpoint,
   ): FinalizeRequestMiddleware<Input, Output> =>
   (next: FinalizeHandler<Input, Output>, context: HandlerExecutionContext) =>
   async (args: FinalizeHandlerArguments<Input>): Promise<FinalizeHandlerOutput<Output>> => {
     if (!HttpRequest.isInstance(args.request)) return next(args);
     const request = args.request;
-    const host =
-      endpointKey(request, (args.input as { Bucket?: unknown }).Bucket) ?? request.hostname;
+    const host = endpointOf(request, args.input) ?? request.hostname;
     const operation = context.commandName?.replace(/Command$/, "");
-    const resendAllowed = (await config.maxAttempts?.()) !== 1;
+    const resendAllowed = (await maxAttemptsOf(config)) !== 1;
     const signal = abortSignalOf(context);
     // Nothing is read ahead: the first attempt streams the body while a copy is kept.
     const body = toReplayableBody(
@@ -39,6 +55,7 @@ export const skewRecoveryMiddleware =
       recovery.replayBufferBytes,
       declaredLength(request.headers),
     );
+    let outcome: RecoveryOutcome | undefined;
     try {
       return await recovery.run(
         {
@@ -47,14 +64,32 @@ export const skewRecoveryMiddleware =
           replayable: () => body.replayable,
           resendAllowed,
           ...(signal ? { signal } : {}),
+          // The SDK learns the clock and retries on it: what skewguard declines stays its own.
+          sdkClock: true,
+          onOutcome: (told) => {
+            outcome = told;
+          },
         },
-        async ({ offsetMs }) => {
-          // The SDK signs at `Date.now() + systemClockOffset`: express the server's time by
-          // skewguard's (possibly injected) clock in those terms.
-          signWithOffset(context, config, recovery.clock.now() + offsetMs - Date.now());
+        async (plan) => {
+          if (plan.sdkClock) {
+            // Signed exactly as without skewguard: report what the SDK signed with.
+            signWithOffset(context, undefined);
+            const sdkOffsetMs = await sdkSigningOffsetMs(config);
+            const report = await send(next, withBody(args, body), context);
+            return { ...report, signedOffsetMs: sdkOffsetMs + Date.now() - recovery.clock.now() };
+          }
+          // The SDK signs at `Date.now() + offset`: express the server's time by skewguard's
+          // (possibly injected) clock in those terms.
+          signWithOffset(context, recovery.clock.now() + plan.offsetMs - Date.now());
           return send(next, withBody(args, body), context);
         },
       );
+    } catch (error) {
+      // The engine decides; this only translates. Handled by skewguard (resent, or the clock
+      // shown right): the SDK's flag would buy a futile retry. Declined: the SDK's own
+      // handling stands, flag, offset and retry, exactly as without skewguard.
+      if (outcome?.declined === false) clearSkewCorrectedFlag(error);
+      throw error;
     } finally {
       // The copy lives as long as the request, not a moment longer.
       body.release();
@@ -89,7 +124,6 @@ async function send<Input extends object, Output extends object>(
       response: () => ({ headers: response.headers }),
     };
   } catch (error) {
-    clearSkewCorrectedFlag(error);
     const signed = takeSignedFacts(context);
     const response = (error as { $response?: unknown } | null)?.$response;
     // No response (a reset connection, an abort): nothing about the clock; the SDK decides.
