@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
+import { ReplayBudget } from "./replay-budget.js";
 import { teeForReplay } from "./replay-buffer.js";
 
 /** A source handing out `parts` one per read, counting its reads. */
@@ -165,5 +166,65 @@ describe("teeForReplay", () => {
     await transport(tee.next());
     const again = await transport(tee.next());
     expect(Buffer.concat(again).toString("utf8")).toBe("héllo wörld");
+  });
+});
+
+describe("teeForReplay with a budget shared by concurrent bodies", () => {
+  it("takes a declared length in one piece: the body that finds no room goes out once, whole", async () => {
+    const budget = new ReplayBudget(3000);
+    const firstData = parts(3, 1000);
+    const secondData = parts(3, 1000);
+    const first = teeForReplay(source(firstData).stream, 3000, { budget, expectedBytes: 3000 });
+    const second = teeForReplay(source(secondData).stream, 3000, { budget, expectedBytes: 3000 });
+    const firstBody = first.next();
+    const secondBody = second.next();
+    // Read side by side, chunk by chunk: the first chunk of the first body reserves it all.
+    const [a, b] = await Promise.all([transport(firstBody), transport(secondBody)]);
+    expect(Buffer.concat(a).equals(Buffer.concat(firstData))).toBe(true);
+    expect(Buffer.concat(b).equals(Buffer.concat(secondData))).toBe(true);
+    expect([first.replayable, second.replayable]).toEqual([true, false]);
+    expect(budget.heldBytes).toBe(3000);
+    expect(() => second.next()).toThrow(
+      expect.objectContaining({ code: "SKEWGUARD_BODY_NOT_REPLAYABLE" }),
+    );
+    first.release();
+    expect(budget.heldBytes).toBe(0);
+  });
+
+  it("without declared lengths, never holds more than the budget, and gives back what it drops", async () => {
+    const budget = new ReplayBudget(2500);
+    const tees = Array.from({ length: 4 }, () =>
+      teeForReplay(source(parts(3, 500)).stream, 10_000, { budget }),
+    );
+    let most = 0;
+    await Promise.all(
+      tees.map(async (tee) => {
+        const body = tee.next();
+        body.on("data", () => {
+          most = Math.max(most, budget.heldBytes);
+        });
+        await once(body, "end");
+      }),
+    );
+    expect(most).toBeLessThanOrEqual(2500);
+    const kept = tees.filter((tee) => tee.replayable);
+    expect(budget.heldBytes).toBe(kept.reduce((sum, tee) => sum + tee.heldBytes, 0));
+    expect(kept.length).toBeGreaterThan(0);
+    for (const tee of tees) tee.release();
+    expect(budget.heldBytes).toBe(0);
+  });
+
+  it("a body refused before it was read costs nothing and is replayed from the source", async () => {
+    const budget = new ReplayBudget(0);
+    const data = parts(3, 1000);
+    const src = source(data);
+    const tee = teeForReplay(src.stream, 3000, { budget, expectedBytes: 3000 });
+    tee.next(); // handed to a transport that got its refusal before sending the body
+    expect(tee.replayable).toBe(true);
+    const again = await transport(tee.next());
+    expect(Buffer.concat(again).equals(Buffer.concat(data))).toBe(true);
+    expect(budget.heldBytes).toBe(0);
+    // It could keep nothing, so it cannot go a third time.
+    expect(tee.replayable).toBe(false);
   });
 });

@@ -1,12 +1,14 @@
 import type { Readable } from "node:stream";
 import { SkewguardError } from "./errors.js";
+import type { ReplayBudget } from "./replay-budget.js";
 
 /**
  * Keeping a streamed request body so it can be sent again, shared by the adapters. The first
  * attempt streams the body to the server as it is read (nothing is read ahead), and the chunks
  * the stream produced are kept, as they are (references, never copies), up to a cap. A resend
- * replays them, then whatever the stream still has to give. A body that outgrows the cap drops
- * its copy at once and goes out once.
+ * replays them, then whatever the stream still has to give. A body that outgrows the cap, or
+ * the memory budget the copies of concurrent requests share, drops its copy at once and goes
+ * out once.
  *
  * Works on Node streams (the body types of the Node SDKs), through their `data` events: that is
  * how a transport's `pipe` reads, one chunk at a time as the stream produced it (a stream's async
@@ -22,8 +24,8 @@ export interface ReplayableStream {
    */
   next(): Readable;
   /**
-   * Whether another attempt can send the same bytes: the source has not failed and has not
-   * given more than the cap, and the copy was not released. Known for sure only once the
+   * Whether another attempt can send the same bytes: the source has not failed, the copy has
+   * held everything it gave (within the cap and the budget), and it was not released. Known for sure only once the
    * source ended; before that, true means "nothing seen so far rules it out" (the rest will be
    * streamed from the source, and the copy kept only up to the cap).
    */
@@ -41,14 +43,39 @@ export interface ReplayableStream {
   release(): void;
 }
 
+/** Where the copy's memory comes from, and how much of it a body expects to need. */
+export interface TeeOptions {
+  /**
+   * The memory shared by the copies of every request in flight (the engine's): the copy takes
+   * from it as it grows and gives back when dropped or released. A body that finds it spent
+   * drops its copy and goes out once. Unlimited when absent.
+   */
+  budget?: ReplayBudget;
+  /**
+   * The body's declared length, when known: taken from the budget in one piece at the first
+   * chunk, so that concurrent bodies do not each keep part of a copy and all end unreplayable;
+   * a body that finds no room for it is sent once from the start.
+   */
+  expectedBytes?: number;
+}
+
 /**
- * Tees `source` for replay, keeping at most `capBytes` of it. The source is not touched until
- * the first attempt's body is read.
+ * Tees `source` for replay, keeping at most `capBytes` of it (and only what `options.budget`
+ * has room for). The source is not touched until the first attempt's body is read, and nothing
+ * is taken from the budget until the first chunk: a body the server refused before reading it
+ * (`Expect: 100-continue`) is replayed from the source itself, at no memory cost.
  */
-export function teeForReplay(source: Readable, capBytes: number): ReplayableStream {
+export function teeForReplay(
+  source: Readable,
+  capBytes: number,
+  options: TeeOptions = {},
+): ReplayableStream {
   const { Readable: ReadableClass } = nodeStream();
+  const { budget, expectedBytes } = options;
   let copy: Uint8Array[] | undefined = [];
   let copyBytes = 0;
+  /** Bytes taken from the budget for this copy (at least `copyBytes` while there is a copy). */
+  let taken = 0;
   let ended = false;
   /** The source failed (an error, or closed before its end): no attempt can send it whole. */
   let failed = false;
@@ -64,6 +91,24 @@ export function teeForReplay(source: Readable, capBytes: number): ReplayableStre
   const drop = () => {
     copy = undefined;
     copyBytes = 0;
+    budget?.give(taken);
+    taken = 0;
+  };
+
+  /** Makes room in the copy for `bytes` more: within the cap, and taken from the budget. */
+  const roomFor = (bytes: number): boolean => {
+    const needed = copyBytes + bytes;
+    if (needed > capBytes) return false;
+    if (!budget) return true;
+    if (taken === 0 && expectedBytes !== undefined) {
+      const reserve = Math.min(Math.max(expectedBytes, needed), capBytes);
+      if (!budget.take(reserve)) return false;
+      taken = reserve;
+    }
+    if (needed <= taken) return true;
+    if (!budget.take(needed - taken)) return false;
+    taken = needed;
+    return true;
   };
 
   const onData = (chunk: unknown) => {
@@ -75,7 +120,7 @@ export function teeForReplay(source: Readable, capBytes: number): ReplayableStre
       return;
     }
     if (copy) {
-      if (copyBytes + bytes.byteLength > capBytes) drop();
+      if (!roomFor(bytes.byteLength)) drop();
       else {
         copy.push(bytes);
         copyBytes += bytes.byteLength;
