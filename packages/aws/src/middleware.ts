@@ -54,6 +54,7 @@ export const skewRecoveryMiddleware =
       request.body,
       recovery.replayBufferBytes,
       declaredLength(request.headers),
+      recovery.replayBudget,
     );
     let outcome: RecoveryOutcome | undefined;
     try {

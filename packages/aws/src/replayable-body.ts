@@ -1,12 +1,16 @@
 import { SkewguardError } from "@skewguard/diagnosis";
-import { teeForReplay } from "@skewguard/diagnosis/adapter";
+import {
+  FRAMING_ALLOWANCE_BYTES,
+  type ReplayBudget,
+  teeForReplay,
+} from "@skewguard/diagnosis/adapter";
 import type { Readable } from "node:stream";
 
 /** A request body that can be handed to the transport once, or once per attempt. */
 export interface ReplayableBody {
   /**
    * True when another attempt can send the same bytes. For a stream, asked after an attempt:
-   * false once the stream gave more than the cap (or failed).
+   * false once the stream gave more than its copy could keep (or failed).
    */
   readonly replayable: boolean;
   /** The body for the next attempt. */
@@ -28,16 +32,14 @@ export function declaredLength(headers: Record<string, string>): number | undefi
   return undefined;
 }
 
-/** aws-chunked framing of a small body: chunk headers, signatures and a checksum trailer. */
-const FRAMING_ALLOWANCE_BYTES = 64 * 1024;
-
 /**
  * Makes a body safe to send twice, without holding the first send back. Strings, buffers and
- * typed arrays are replayable as they are. A Node stream whose declared length fits `capBytes`
- * (or that declares none) is teed: the first attempt streams it to the server as it is read,
- * while the chunks it produced are kept (references, not copies) for a resend; if it gives more
- * than the cap the copy is dropped and the body goes out once. A stream declared larger than the
- * cap, a web stream, a Blob and other exotic bodies are sent once, untouched.
+ * typed arrays are replayable as they are. A Node stream is teed: the first attempt streams it
+ * to the server as it is read, while the chunks it produced are kept (references, not copies)
+ * for a resend, up to `capBytes` and only while the engine's `budget` (shared by the requests
+ * in flight) has room; a body that outgrows either drops its copy and goes out once, whole. A
+ * stream declared larger than the cap, a web stream, a Blob and other exotic bodies are sent
+ * once, untouched.
  *
  * The SDK has usually wrapped the user's stream in aws-chunked framing by now: the framed stream
  * is what is teed (its chunks are the user's, between a few bytes of framing), so a resend sends
@@ -47,6 +49,7 @@ export function toReplayableBody(
   body: unknown,
   capBytes: number,
   declaredBytes: number | undefined,
+  budget?: ReplayBudget,
 ): ReplayableBody {
   if (
     body === undefined ||
@@ -65,7 +68,10 @@ export function toReplayableBody(
   // A declared length within the cap leaves room for the aws-chunked framing the SDK wraps
   // around the user's bytes, bounded so that a wrong declaration cannot exhaust memory.
   const limit = declaredBytes === undefined ? capBytes : 2 * capBytes + FRAMING_ALLOWANCE_BYTES;
-  const tee = teeForReplay(source, limit);
+  const tee = teeForReplay(source, limit, {
+    ...(budget ? { budget } : {}),
+    ...(declaredBytes === undefined ? {} : { expectedBytes: declaredBytes }),
+  });
   return {
     get replayable() {
       return tee.replayable;

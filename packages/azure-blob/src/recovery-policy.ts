@@ -51,7 +51,9 @@ async function sendWithRecovery(
   const operation = operationName(request.method, request.url, (name) => request.headers.has(name));
   // Only a pipeline that can re-sign has a reason to keep a copy of a stream body. Nothing is
   // read ahead: the first attempt streams the body while the copy is kept.
-  const body = signer ? toReplayableBody(request, recovery.replayBufferBytes) : UNTOUCHED;
+  const body = signer
+    ? toReplayableBody(request, recovery.replayBufferBytes, recovery.replayBudget)
+    : UNTOUCHED;
   try {
     return await recovery.run(
       {

@@ -1,6 +1,6 @@
 import type { PipelineRequest } from "@azure/core-rest-pipeline";
 import { Readable } from "node:stream";
-import { teeForReplay } from "@skewguard/diagnosis/adapter";
+import { type ReplayBudget, teeForReplay } from "@skewguard/diagnosis/adapter";
 
 /** A request body, made safe to send again where that is possible. */
 export interface ReplayableBody {
@@ -24,18 +24,28 @@ const UNCHANGED = { prepare: () => {}, release: () => {} };
  * Strings, bytes, Blobs and stream factories (`() => stream`, which the transport calls once per
  * send) replay as they are. A Node stream is teed, never read ahead: the first attempt streams
  * it to the server as it is read, while the chunks it produced are kept (references, not copies)
- * up to `capBytes` for a resend, which gives them again and then the rest of the stream. A
- * stream that gives more than the cap drops its copy and goes out once. Web streams and
- * multipart bodies are sent once.
+ * for a resend, which gives them again and then the rest of the stream. The copy keeps at most
+ * `capBytes`, and only while the engine's `budget` (shared by the requests in flight) has room;
+ * a stream that outgrows either drops its copy and goes out once, whole. A stream whose
+ * `Content-Length` exceeds the cap, web streams and multipart bodies are sent once, untouched.
  */
-export function toReplayableBody(request: PipelineRequest, capBytes: number): ReplayableBody {
+export function toReplayableBody(
+  request: PipelineRequest,
+  capBytes: number,
+  budget?: ReplayBudget,
+): ReplayableBody {
   const body = request.body;
   if (request.multipartBody !== undefined) return once();
   if (isWebStream(body)) return once();
   if (!isNodeStream(body)) return { replayable: true, ...UNCHANGED };
   // A stream of the old kind, or one already ended or destroyed, is sent once as it is.
   if (!(body instanceof Readable) || body.destroyed || body.readableEnded) return once();
-  const tee = teeForReplay(body, capBytes);
+  const declared = declaredLength(request);
+  if (declared !== undefined && declared > capBytes) return once();
+  const tee = teeForReplay(body, capBytes, {
+    ...(budget ? { budget } : {}),
+    ...(declared === undefined ? {} : { expectedBytes: declared }),
+  });
   return {
     get replayable() {
       return tee.replayable;
@@ -48,6 +58,12 @@ export function toReplayableBody(request: PipelineRequest, capBytes: number): Re
       target.body = body;
     },
   };
+}
+
+/** The body's length as the SDK declared it (`upload(body, contentLength)`), if it did. */
+function declaredLength(request: PipelineRequest): number | undefined {
+  const value = request.headers.get("Content-Length")?.trim();
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }
 
 function once(): ReplayableBody {
