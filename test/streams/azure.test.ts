@@ -13,6 +13,8 @@ import {
   type GatedStream,
   KIB,
   MINUTE,
+  SETTLE_MARGIN_MS,
+  abortAndSettle,
   gatedStream,
   relayTo,
   shapeOf,
@@ -119,8 +121,9 @@ describe("Azure stream uploads: aborts, bare and wrapped side by side", () => {
       const call = watch(upload(sides[side], `stalled-${side}`, gate, controller.signal));
       await until(() => sides.relay.bodiesStarted > started, `${side}: the first body byte`);
       expect(gate.produced).toBe(1);
-      controller.abort();
-      errors.push(await call.failure());
+      const { error, settleMs } = await abortAndSettle(controller, call);
+      expect(settleMs, `${side}: ms from abort to settled`).toBeLessThan(SETTLE_MARGIN_MS);
+      errors.push(error);
       expect(gate.produced).toBe(1);
     }
     expect(shapeOf(errors[1])).toEqual(shapeOf(errors[0]));
@@ -141,8 +144,9 @@ describe("Azure stream uploads: aborts, bare and wrapped side by side", () => {
         await until(() => gate.produced === step, `${side}: chunk ${step} taken`);
       }
       await until(() => sides.relay.bodiesStarted > started, `${side}: the first body byte`);
-      controller.abort();
-      errors.push(await call.failure());
+      const { error, settleMs } = await abortAndSettle(controller, call);
+      expect(settleMs, `${side}: ms from abort to settled`).toBeLessThan(SETTLE_MARGIN_MS);
+      errors.push(error);
       expect(gate.produced).toBe(4);
     }
     expect(shapeOf(errors[1])).toEqual(shapeOf(errors[0]));
@@ -183,8 +187,8 @@ describe("Azure stream uploads: aborts, bare and wrapped side by side", () => {
     const call = watch(upload(sides.wrapped, "resend-wrapped", gate, controller.signal));
     await until(() => server().attempts - before === 2, "the resend at the server");
     expect(call.settled).toBe(false);
-    controller.abort();
-    const error = await call.failure();
+    const { error, settleMs } = await abortAndSettle(controller, call);
+    expect(settleMs, "ms from abort to settled").toBeLessThan(SETTLE_MARGIN_MS);
     server().setFaults({});
     expect(error).toMatchObject({ name: "AbortError" });
     expect(error).toBe(wireError);
@@ -290,5 +294,66 @@ describe("Azure stream uploads: the first attempt streams, a copy is kept for th
       expect.objectContaining({ type: "recovery.skipped", reason: "body-not-replayable" }),
     );
     expect(sides.wrapped.events.map((e) => e.type)).not.toContain("request.resigned");
+  });
+});
+
+describe("Azure stream uploads: a body the copy cannot hold goes out whole, once", () => {
+  it("over replayBufferBytes, clocks agreeing: both sides store every byte in one attempt", async () => {
+    const sides = await clients(server(), { replayBufferBytes: 64 * KIB });
+    for (const side of SIDES) {
+      const gate = gatedStream(24, 16 * KIB, { open: 24 }); // 384 KiB, six times the cap
+      const attempts = await attemptsOf(() => upload(sides[side], `whole-${side}`, gate));
+      expect(attempts).toBe(1);
+      const stored = await sides[side].blob(`whole-${side}`).downloadToBuffer();
+      expect(stored.equals(gate.bytes)).toBe(true);
+    }
+    expect(sides.wrapped.events).toEqual([]);
+  });
+
+  it("concurrent uploads at +20 min share one budget: those it holds are resent, the rest fail as bare", async () => {
+    server().setClockOffset(20 * MINUTE);
+    // 64 KiB, plus 64 KiB of room for framing: two 48 KiB copies at once, not three.
+    const sides = await clients(server(), { replayBufferBytes: 64 * KIB });
+    const uploads = 4;
+    type Outcome = { name: string; gate: GatedStream; ok: boolean; error?: unknown };
+    const outcomes: Record<Side, Outcome[]> = { bare: [], wrapped: [] };
+    for (const side of SIDES) {
+      const gates = Array.from({ length: uploads }, () => gatedStream(3, 16 * KIB, { open: 1 }));
+      const calls = gates.map((gate, i) => watch(upload(sides[side], `many-${side}-${i}`, gate)));
+      // Every body has given its first chunk (and so asked for its copy) before any goes on.
+      await until(() => gates.every((gate) => gate.produced === 1), `${side}: every first chunk`);
+      for (const gate of gates) gate.release(2);
+      for (const [i, call] of calls.entries()) {
+        const ok = await call.value().then(
+          () => true,
+          () => false,
+        );
+        const name = `many-${side}-${i}`;
+        const gate = gates[i] as GatedStream;
+        outcomes[side].push({ name, gate, ok, ...(ok ? {} : { error: await call.failure() }) });
+      }
+    }
+    const events = [...sides.wrapped.events];
+    // Read back on agreeing clocks, through the bare client (the wrapped one has learned +20 min).
+    server().setClockOffset(0);
+    expect(outcomes.bare.filter((o) => o.ok)).toHaveLength(0);
+    const resent = outcomes.wrapped.filter((o) => o.ok);
+    const declined = outcomes.wrapped.filter((o) => !o.ok);
+    expect(resent).toHaveLength(2);
+    for (const o of resent) {
+      const stored = await sides.bare.blob(o.name).downloadToBuffer();
+      expect(stored.equals(o.gate.bytes)).toBe(true);
+    }
+    for (const o of declined) {
+      expect(await sides.bare.blob(o.name).exists()).toBe(false);
+      expect(shapeOf(o.error)).toEqual(shapeOf(outcomes.bare[0]?.error));
+    }
+    const types = events.map((e) => e.type);
+    expect(types.filter((t) => t === "request.recovered")).toHaveLength(2);
+    expect(
+      events.filter((e) => e.type === "recovery.skipped" && e.reason === "body-not-replayable"),
+    ).toHaveLength(2);
+    // Every upload was read exactly once from its stream: nothing was read ahead or twice.
+    for (const o of [...outcomes.bare, ...outcomes.wrapped]) expect(o.gate.produced).toBe(3);
   });
 });

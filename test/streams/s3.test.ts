@@ -6,6 +6,8 @@ import {
   type GatedStream,
   KIB,
   MINUTE,
+  SETTLE_MARGIN_MS,
+  abortAndSettle,
   gatedStream,
   relayTo,
   shapeOf,
@@ -77,8 +79,9 @@ describe("S3 stream uploads: aborts, bare and wrapped side by side", () => {
       // The server has the first KiB: the body is being streamed, and then nothing comes.
       await until(() => sides.relay.bodiesStarted > started, `${side}: the first body byte`);
       expect(gate.produced).toBe(1);
-      controller.abort();
-      errors.push(await call.failure());
+      const { error, settleMs } = await abortAndSettle(controller, call);
+      expect(settleMs, `${side}: ms from abort to settled`).toBeLessThan(SETTLE_MARGIN_MS);
+      errors.push(error);
       // Settled on the abort alone: the stream was never let go on.
       expect(gate.produced).toBe(1);
     }
@@ -102,8 +105,9 @@ describe("S3 stream uploads: aborts, bare and wrapped side by side", () => {
         await until(() => gate.produced === step, `${side}: chunk ${step} taken`);
       }
       await until(() => sides.relay.bodiesStarted > started, `${side}: the first body byte`);
-      controller.abort();
-      errors.push(await call.failure());
+      const { error, settleMs } = await abortAndSettle(controller, call);
+      expect(settleMs, `${side}: ms from abort to settled`).toBeLessThan(SETTLE_MARGIN_MS);
+      errors.push(error);
       expect(gate.produced).toBe(4);
     }
     expect(shapeOf(errors[1])).toEqual(shapeOf(errors[0]));
@@ -144,8 +148,8 @@ describe("S3 stream uploads: aborts, bare and wrapped side by side", () => {
     const call = watch(put(sides.wrapped.client, "resend-wrapped", gate, controller.signal));
     await until(() => sides.relay.bodiesStarted > started, "the resend's first body byte");
     expect(server.attempts - before).toBe(2);
-    controller.abort();
-    const error = await call.failure();
+    const { error, settleMs } = await abortAndSettle(controller, call);
+    expect(settleMs, "ms from abort to settled").toBeLessThan(SETTLE_MARGIN_MS);
     expect(gate.produced).toBe(1);
     expect(error).toMatchObject({ name: "AbortError" });
     expect(error).toBe(abortError);
@@ -247,5 +251,68 @@ describe("S3 stream uploads: the first attempt streams, a copy is kept for the r
       expect.objectContaining({ type: "recovery.skipped", reason: "body-not-replayable" }),
     );
     expect(sides.wrapped.events.map((e) => e.type)).not.toContain("request.resigned");
+  });
+});
+
+describe("S3 stream uploads: a body the copy cannot hold goes out whole, once", () => {
+  it("over replayBufferBytes, clocks agreeing: both sides store every byte in one attempt", async () => {
+    const server = await s3Server();
+    const sides = await clients(server, { replayBufferBytes: 64 * KIB });
+    for (const side of SIDES) {
+      const gate = gatedStream(24, 16 * KIB, { open: 24 }); // 384 KiB, six times the cap
+      const before = server.attempts;
+      await watch(put(sides[side].client, `whole-${side}`, gate)).value();
+      expect(server.attempts - before).toBe(1);
+      expect(server.objects.get(`b/whole-${side}`)?.equals(gate.bytes)).toBe(true);
+    }
+    expect(sides.wrapped.events).toEqual([]);
+  });
+
+  it("concurrent uploads at +20 min share one budget: those it holds are resent, the rest fail as bare", async () => {
+    const server = await s3Server({ clockOffsetMs: 20 * MINUTE });
+    // 64 KiB, plus 64 KiB of room for framing: two 48 KiB copies at once, not three.
+    const sides = await clients(server, { replayBufferBytes: 64 * KIB });
+    const uploads = 4;
+    const outcomes: Record<
+      Side,
+      Array<{ key: string; gate: GatedStream; ok: boolean; error?: unknown }>
+    > = { bare: [], wrapped: [] };
+    for (const side of SIDES) {
+      const gates = Array.from({ length: uploads }, () => gatedStream(3, 16 * KIB, { open: 1 }));
+      const calls = gates.map((gate, i) =>
+        watch(put(sides[side].client, `many-${side}-${i}`, gate)),
+      );
+      // Every body has given its first chunk (and so asked for its copy) before any goes on.
+      await until(() => gates.every((gate) => gate.produced === 1), `${side}: every first chunk`);
+      for (const gate of gates) gate.release(2);
+      for (const [i, call] of calls.entries()) {
+        const gate = gates[i] as GatedStream;
+        const key = `many-${side}-${i}`;
+        const ok = await call.value().then(
+          () => true,
+          () => false,
+        );
+        outcomes[side].push({ key, gate, ok, ...(ok ? {} : { error: await call.failure() }) });
+      }
+    }
+    expect(outcomes.bare.filter((o) => o.ok)).toHaveLength(0);
+    const resent = outcomes.wrapped.filter((o) => o.ok);
+    const declined = outcomes.wrapped.filter((o) => !o.ok);
+    expect(resent).toHaveLength(2);
+    for (const o of resent)
+      expect(server.objects.get(`b/${o.key}`)?.equals(o.gate.bytes)).toBe(true);
+    for (const o of declined) {
+      expect(server.objects.has(`b/${o.key}`)).toBe(false);
+      expect(shapeOf(o.error)).toEqual(shapeOf(outcomes.bare[0]?.error));
+    }
+    const types = sides.wrapped.events.map((e) => e.type);
+    expect(types.filter((t) => t === "request.recovered")).toHaveLength(2);
+    expect(
+      sides.wrapped.events.filter(
+        (e) => e.type === "recovery.skipped" && e.reason === "body-not-replayable",
+      ),
+    ).toHaveLength(2);
+    // Every upload was read exactly once from its stream: nothing was read ahead or twice.
+    for (const o of [...outcomes.bare, ...outcomes.wrapped]) expect(o.gate.produced).toBe(3);
   });
 });
