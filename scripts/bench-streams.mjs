@@ -334,7 +334,8 @@ export async function runStreamsBench({
 } = {}) {
   const { startS3TestServer, startAzureTestServer } = await import(dist("testkit"));
   const s3 = await startS3TestServer({ idleTimeoutMs: 0 });
-  const azure = await startAzureTestServer();
+  // No idle timer: the S3 part runs for minutes before the Azure part needs this server.
+  const azure = await startAzureTestServer({ idleTimeoutMs: 0 });
   const servers = {
     origin: (provider) => (provider === "s3" ? s3.url : new URL(azure.serviceUrl).origin),
     uploader: (provider, origin, wrapped) =>

@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { ReplayBudget } from "@skewguard/diagnosis/adapter";
 import { declaredLength, toReplayableBody } from "./replayable-body.js";
 
 const chunks = (n: number, size: number) =>
@@ -107,5 +108,20 @@ describe("declaredLength", () => {
     );
     expect(declaredLength({ "content-length": "7" })).toBe(7);
     expect(declaredLength({ "content-length": "seven" })).toBeUndefined();
+  });
+
+  it("draws on the client's budget: a body that finds it taken goes out once, whole", async () => {
+    const budget = new ReplayBudget(5000);
+    const held = toReplayableBody(Readable.from(chunks(4, 1000)), 4000, 4000, budget);
+    await drain(held.next());
+    expect(budget.heldBytes).toBe(4000);
+    const data = chunks(4, 1000);
+    const crowded = toReplayableBody(Readable.from(data), 4000, 4000, budget);
+    expect((await drain(crowded.next())).equals(Buffer.concat(data))).toBe(true);
+    expect(crowded.replayable).toBe(false);
+    expect(held.replayable).toBe(true);
+    held.release();
+    crowded.release();
+    expect(budget.heldBytes).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { createHttpHeaders, createPipelineRequest } from "@azure/core-rest-pipeline";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { ReplayBudget } from "@skewguard/diagnosis/adapter";
 import { toReplayableBody } from "./replayable-body.js";
 
 const request = (body: unknown) =>
@@ -60,5 +61,33 @@ describe("toReplayableBody", () => {
     const multipart = request(undefined);
     multipart.multipartBody = { parts: [] };
     expect(toReplayableBody(multipart, 100).replayable).toBe(false);
+  });
+
+  it("sends a stream declared larger than the cap untouched, never teed", () => {
+    const source = Readable.from([Buffer.alloc(10)]);
+    const req = request(source);
+    req.headers.set("Content-Length", 10);
+    const replay = toReplayableBody(req, 5);
+    expect(replay.replayable).toBe(false);
+    replay.prepare(req);
+    expect(req.body).toBe(source);
+  });
+
+  it("draws on the client's budget: a body that finds it taken goes out once, whole", async () => {
+    const budget = new ReplayBudget(8);
+    const first = request(Readable.from([Buffer.from("abcdef")]));
+    first.headers.set("Content-Length", 6);
+    const held = toReplayableBody(first, 6, budget);
+    held.prepare(first);
+    await readAll(first.body);
+    const second = request(Readable.from([Buffer.from("ghijkl")]));
+    second.headers.set("Content-Length", 6);
+    const crowded = toReplayableBody(second, 6, budget);
+    crowded.prepare(second);
+    expect((await readAll(second.body)).toString()).toBe("ghijkl");
+    expect([held.replayable, crowded.replayable]).toEqual([true, false]);
+    held.release(first);
+    crowded.release(second);
+    expect(budget.heldBytes).toBe(0);
   });
 });
