@@ -262,16 +262,21 @@ async function runChild([provider, side, scenario, uploads, mib, ...target]) {
     sampledPeak = Math.max(sampledPeak, process.memoryUsage.rss());
   }, 5);
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const results = await Promise.allSettled(
     Array.from({ length: n }, () => uploader.put(streamOf(), size)),
   );
   const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   clearInterval(sampler);
   const failures = results.filter((r) => r.status === "rejected");
   uploader.close();
   process.stdout.write(
     JSON.stringify({
       wallMs: round(wallMs, 0),
+      // The client's own work (user + system CPU): what skewguard adds, whatever else loads the
+      // machine; the wall time includes the server's work and other processes'.
+      cpuMs: round((cpu.user + cpu.system) / 1000, 0),
       peakRssMiB: round(Math.max(sampledPeak, highWaterRss() ?? 0) / MIB, 0),
       failures: failures.length,
       ...(failures.length ? { error: String(failures[0].reason?.message ?? "") } : {}),
@@ -308,6 +313,7 @@ async function memory(provider, servers, { uploads, mib, runs, scenario }) {
   const summary = (results) => ({
     peakRssMiB: median(results.map((r) => r.peakRssMiB)),
     wallMs: median(results.map((r) => r.wallMs)),
+    cpuMs: median(results.map((r) => r.cpuMs)),
     failures: results.reduce((sum, r) => sum + r.failures, 0),
   });
   const bare = summary(sides.bare);
@@ -321,6 +327,7 @@ async function memory(provider, servers, { uploads, mib, runs, scenario }) {
     ours,
     rssRatio: round(ours.peakRssMiB / bare.peakRssMiB, 2),
     timeRatio: round(ours.wallMs / bare.wallMs, 2),
+    cpuRatio: round(ours.cpuMs / bare.cpuMs, 2),
   };
 }
 
@@ -404,15 +411,15 @@ export function printStreamsBench(report, print) {
   const first = Object.values(report.providers)[0]?.memory[0];
   if (!first) return;
   print(
-    `\n${first.uploads} concurrent uploads of a ${first.mib} MiB stream, one child process per side, median of ${first.runs} runs: peak RSS and wall time`,
+    `\n${first.uploads} concurrent uploads of a ${first.mib} MiB stream, one child process per side, median of ${first.runs} runs: peak RSS, wall time and the client's CPU time`,
   );
   print(
-    `  ${pad("provider", 9)}${pad("chunks", 8)}${padL("bare RSS", 10)}${padL("ours RSS", 10)}${padL("ratio", 7)}${padL("bare wall", 11)}${padL("ours wall", 11)}${padL("ratio", 7)}${padL("failures", 10)}  target: RSS <= 1.5x, time <= 1.2x`,
+    `  ${pad("provider", 9)}${pad("chunks", 8)}${padL("bare RSS", 10)}${padL("ours RSS", 10)}${padL("ratio", 7)}${padL("bare wall", 11)}${padL("ours wall", 11)}${padL("ratio", 7)}${padL("bare CPU", 10)}${padL("ours CPU", 10)}${padL("ratio", 7)}${padL("failures", 10)}  target: RSS <= 1.5x, time <= 1.2x`,
   );
   for (const [provider, row] of Object.entries(report.providers)) {
     for (const m of row.memory) {
       print(
-        `  ${pad(provider, 9)}${pad(m.scenario, 8)}${padL(`${m.bare.peakRssMiB} MiB`, 10)}${padL(`${m.ours.peakRssMiB} MiB`, 10)}${padL(m.rssRatio, 7)}${padL(`${m.bare.wallMs} ms`, 11)}${padL(`${m.ours.wallMs} ms`, 11)}${padL(m.timeRatio, 7)}${padL(`${m.bare.failures}/${m.ours.failures}`, 10)}`,
+        `  ${pad(provider, 9)}${pad(m.scenario, 8)}${padL(`${m.bare.peakRssMiB} MiB`, 10)}${padL(`${m.ours.peakRssMiB} MiB`, 10)}${padL(m.rssRatio, 7)}${padL(`${m.bare.wallMs} ms`, 11)}${padL(`${m.ours.wallMs} ms`, 11)}${padL(m.timeRatio, 7)}${padL(`${m.bare.cpuMs} ms`, 10)}${padL(`${m.ours.cpuMs} ms`, 10)}${padL(m.cpuRatio, 7)}${padL(`${m.bare.failures}/${m.ours.failures}`, 10)}`,
       );
     }
   }
