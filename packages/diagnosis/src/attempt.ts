@@ -40,6 +40,13 @@ export interface RecoveryRequest {
   /** A token-endpoint exchange (a GCS service-account grant) rather than a storage request. */
   tokenGrant?: boolean;
   /**
+   * The caller's abort signal (any `{ aborted }`: a DOM `AbortSignal`, Azure's
+   * `AbortSignalLike`). Once it is aborted nothing is resent and nothing is judged: the last
+   * attempt's outcome goes back as it is, and the SDK meets the abort as it would without
+   * skewguard.
+   */
+  signal?: { readonly aborted: boolean };
+  /**
    * The SDK keeps a clock offset of its own and retries on it (the AWS SDK). While the endpoint
    * has answered with a reading beyond the correction bound that nothing has confirmed, the
    * engine then leaves signing to the SDK (`AttemptPlan.sdkClock`): the SDK's own retry, or

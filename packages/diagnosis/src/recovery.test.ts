@@ -508,3 +508,50 @@ describe("SkewRecovery options", () => {
     }
   });
 });
+
+describe("SkewRecovery.run with an abort signal", () => {
+  it("aborted when the refusal arrives: nothing judged, nothing resent, the refusal as it was", async () => {
+    const t = setup();
+    const controller = new AbortController();
+    let asked = 0;
+    const error = await rejection(
+      t.recovery.run(
+        {
+          host: HOST,
+          signal: controller.signal,
+          replayable: () => {
+            asked++;
+            return true;
+          },
+        },
+        async (plan) => {
+          const report = await t.send(plan);
+          controller.abort(); // lands after the answer, before the engine reads it
+          return report;
+        },
+      ),
+    );
+    expect(t.plans).toHaveLength(1);
+    expect(asked).toBe(0);
+    expect(t.events).toEqual([]);
+    expect(error).toMatchObject({ Code: "RequestTimeTooSkewed" });
+    expect(diagnosisOf(error)).toBeUndefined();
+  });
+
+  it("aborted during the resend: the abort error reaches the caller unchanged", async () => {
+    const t = setup();
+    const controller = new AbortController();
+    const abortError = Object.assign(new Error("Request aborted"), { name: "AbortError" });
+    const outcome = await rejection(
+      t.recovery.run({ host: HOST, signal: controller.signal }, async (plan) => {
+        if (!plan.resent) return t.send(plan);
+        controller.abort();
+        return { error: abortError };
+      }),
+    );
+    expect(outcome).toBe(abortError);
+    expect(diagnosisOf(abortError)).toBeUndefined();
+    expect(t.types()).toContain("request.resigned");
+    expect(t.types()).not.toContain("request.recovered");
+  });
+});

@@ -18,6 +18,7 @@ import { readEvidence } from "./evidence.js";
 import { REQUEST_ID_HEADERS, toHeaderMap } from "./headers.js";
 import { getDefaultOffsetStore, type OffsetStore } from "./offset-store.js";
 import { probeServerClock } from "./probe.js";
+import { FRAMING_ALLOWANCE_BYTES, ReplayBudget } from "./replay-budget.js";
 import { readSdkError } from "./sdk-error.js";
 import type {
   Clock,
@@ -50,8 +51,12 @@ export interface RecoveryOptions {
    */
   offsets?: OffsetStore;
   /**
-   * How many bytes of a streamed request body are kept so the request can be re-signed and
-   * sent again. A larger body is sent once; a clock failure then yields `recovery.skipped`.
+   * How many bytes of streamed request bodies are kept so a request can be re-signed and sent
+   * again: the most one body keeps, and the most all the requests in flight through one client
+   * keep together (concurrency does not multiply it). The first attempt streams the body as it
+   * is read; the copy is dropped once the request settles. A body that does not fit (larger, or
+   * while other requests hold the memory) is sent once, as without skewguard; a clock failure
+   * of it then yields `recovery.skipped` (`body-not-replayable`).
    * @default 8 MiB
    */
   replayBufferBytes?: number;
@@ -127,6 +132,8 @@ export class SkewRecovery {
   readonly clock: Clock;
   readonly offsets: OffsetStore;
   readonly replayBufferBytes: number;
+  /** The memory the copies of this engine's stream bodies share (see `replayBufferBytes`). */
+  readonly replayBudget: ReplayBudget;
   readonly #possibleSkewThresholdMs: number;
   readonly #reportSkewMs: number;
   readonly #successSampleIntervalMs: number;
@@ -146,6 +153,7 @@ export class SkewRecovery {
     this.offsets = options.offsets ?? getDefaultOffsetStore();
     const d = RECOVERY_DEFAULTS;
     this.replayBufferBytes = nonNegative("replayBufferBytes", options.replayBufferBytes, d);
+    this.replayBudget = new ReplayBudget(this.replayBufferBytes + FRAMING_ALLOWANCE_BYTES);
     this.#possibleSkewThresholdMs = nonNegative(
       "possibleSkewThresholdMs",
       options.possibleSkewThresholdMs,
@@ -244,6 +252,12 @@ export class SkewRecovery {
     });
     if (!first.obs) {
       tell(request, { declined: false, resent: false });
+      return settle(first.report);
+    }
+    if (request.signal?.aborted === true) {
+      // Aborted meanwhile: nothing judged and nothing resent, so no event may announce a
+      // resend; the outcome goes back as it is, and whatever the SDK does about it stands.
+      tell(request, { declined: true, resent: false });
       return settle(first.report);
     }
     const decision = this.#judge(first.obs, request, stepAside);
