@@ -157,6 +157,29 @@ export async function burst({ n, call, attempts, timeoutMs = 60_000 }) {
   clearTimeout(timer);
   const wallMs = round(performance.now() - started, 0);
   if (results === "timeout") return { n, timedOut: true, attempts: attempts() - before, wallMs };
-  const failures = results.filter((r) => r.status === "rejected").length;
-  return { n, attempts: attempts() - before, failures, wallMs };
+  const rejected = results.filter((r) => r.status === "rejected");
+  return {
+    n,
+    attempts: attempts() - before,
+    failures: rejected.length,
+    reasons: tally(rejected.map((r) => reasonOf(r.reason))),
+    wallMs,
+  };
+}
+
+/** A failure's kind, short enough to tally: its code or status and the start of its message. */
+function reasonOf(error) {
+  const code = error?.code ?? error?.name ?? "Error";
+  const status = error?.$metadata?.httpStatusCode ?? error?.statusCode ?? error?.status;
+  const message = String(error?.message ?? error)
+    .split("\n")[0]
+    .slice(0, 80);
+  return `${code}${status ? ` ${status}` : ""}: ${message}`;
+}
+
+/** `{reason: count}`, most frequent first. */
+function tally(reasons) {
+  const counts = new Map();
+  for (const reason of reasons) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]));
 }

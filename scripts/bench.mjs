@@ -4,7 +4,8 @@
 // packages: run `pnpm build` first; this builds nothing. `--json` prints one JSON document.
 //
 // Environment: BENCH_ROUNDS (happy-path calls per side, default 2000 for S3, 1000 for GCS and
-// Azure), BENCH_RECOVERY_RUNS (default 30), BENCH_ONLY=s3,gcs,azure,core.
+// Azure), BENCH_RECOVERY_RUNS (default 30), BENCH_ONLY=s3,gcs,azure,streams,core; the stream
+// uploads' own settings are described in bench-streams.mjs.
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { runAzureBench } from "./bench-azure.mjs";
@@ -12,9 +13,10 @@ import { printCoreBench, runCoreBench } from "./bench-core.mjs";
 import { runGcsBench } from "./bench-gcs.mjs";
 import { runS3Bench } from "./bench-s3.mjs";
 import { HUGE_REFUSAL_RUNS } from "./bench-stats.mjs";
+import { printStreamsBench, runStreamsBench } from "./bench-streams.mjs";
 
 const json = process.argv.includes("--json");
-const only = new Set((process.env.BENCH_ONLY ?? "s3,gcs,azure,core").split(","));
+const only = new Set((process.env.BENCH_ONLY ?? "s3,gcs,azure,streams,core").split(","));
 const roundsFor = (fallback) => Number(process.env.BENCH_ROUNDS ?? fallback);
 const recoveryRuns = Number(process.env.BENCH_RECOVERY_RUNS ?? 30);
 const BURSTS = [50, 200, 1000];
@@ -114,7 +116,21 @@ if (providers.length > 0) {
       );
     }
   }
+  // A failure the wrapped client should not have is named, so the figure can be acted on.
+  for (const p of providers) {
+    for (const b of p.bursts) {
+      for (const [reason, count] of Object.entries(b.ours.reasons ?? {})) {
+        print(`  ${p.provider} ${b.n}: skewguard failed ${count}x with ${reason}`);
+      }
+    }
+  }
   for (const p of providers) for (const note of p.notes) print(`  ${p.provider}: ${note}`);
+}
+
+if (only.has("streams")) {
+  if (!json) process.stderr.write("running streams...\n");
+  report.streams = await runStreamsBench();
+  printStreamsBench(report.streams, print);
 }
 
 if (only.has("core")) {

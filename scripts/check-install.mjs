@@ -35,6 +35,7 @@ const SNIPPETS = [
   ["@skewguard/aws", "readme-aws-snippet.mjs"],
   ["@skewguard/aws-s3", "readme-s3-snippet.mjs"],
   ["@skewguard/azure-blob", "readme-azure-blob-snippet.mjs"],
+  ["@skewguard/azure-blob", "readme-azure-blob-paths-snippet.mjs"],
   ["@skewguard/gcs", "readme-gcs-snippet.mjs"],
   ["@skewguard/cli", "readme-cli-snippet.mjs"],
   ["@skewguard/diagnosis", "readme-diagnosis-snippet.mjs"],

@@ -1,8 +1,10 @@
 // Checks every publishable package as users will get it: publint on the package folder and
-// "are the types wrong" on its packed tarball (ESM and CJS entry points, both with types).
+// "are the types wrong" on its packed tarball (ESM and CJS entry points, both with types); then
+// what the core + AWS plugin weigh in a browser bundle, which must hold no `node:` import.
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { CEILING_BYTES, kb, measureBrowserBundles, TARGET_BYTES } from "./browser-bundle-size.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const packagesDir = join(root, "packages");
@@ -26,6 +28,24 @@ for (const dir of readdirSync(packagesDir)) {
       console.log(String(error.stdout ?? ""), String(error.stderr ?? ""));
     }
   }
+}
+const { plugin, s3Share } = await measureBrowserBundles();
+const overBudget = plugin.gzipBytes > CEILING_BYTES;
+const target = plugin.gzipBytes <= TARGET_BYTES ? "target met" : "target not met";
+console.log(
+  `${overBudget ? "FAIL" : "ok  "} browser bundle: core + @skewguard/aws plugin ${kb(plugin.gzipBytes)} min+gzip (${kb(plugin.minBytes)} min; ceiling ${kb(CEILING_BYTES)}, target ${kb(TARGET_BYTES)}: ${target})`,
+);
+console.log(
+  `     browser bundle: skewguard's share of an S3 page (client, presigner, plugin) ${kb(s3Share.gzipBytes)} min+gzip (${kb(s3Share.minBytes)} min)`,
+);
+if (overBudget) failed++;
+for (const [what, found] of [
+  ["core + plugin", plugin.nodeImports],
+  ["S3 page", s3Share.nodeImports],
+]) {
+  if (found.length === 0) continue;
+  failed++;
+  console.log(`FAIL browser bundle of the ${what} imports ${found.join(", ")}`);
 }
 if (failed > 0) {
   console.error(`${failed} package check(s) failed`);

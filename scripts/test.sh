@@ -52,6 +52,8 @@ node scripts/check-install.mjs"
 # `set -e` inside: the first failing check ends the leg. The other legs need its install.
 leg "static and package checks (Node $MIN_NODE)" on_node "$MIN_NODE" "set -e; $STATIC"
 install_libfaketime
+# test/browser/ drives Debian's Chromium (no test tool may download a browser here).
+bash scripts/ensure-chromium.sh
 for major in "${NODES[@]}"; do
   leg "vitest, newest SDKs (Node $major)" on_node "$major" \
     "node --version && SKEWGUARD_REQUIRE_FAKETIME=1 ./node_modules/.bin/vitest run"

@@ -11,6 +11,7 @@ declare const key: string;
 declare const accountName: string;
 declare const accountKey: string;
 declare const keyFilename: string;
+declare const connectionString: string; // AZURE_STORAGE_CONNECTION_STRING
 declare const HMAC_ACCESS_ID: string;
 declare const HMAC_SECRET: string;
 

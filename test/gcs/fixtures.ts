@@ -4,6 +4,7 @@ import { type GcsSkewOptions, withSkewRecovery } from "@skewguard/gcs";
 import {
   type GcsTestServer,
   type GcsTestServerOptions,
+  redirectGoogleStorageRequests,
   redirectGoogleTokenRequests,
   startGcsTestServer,
   testServiceAccount,
@@ -88,6 +89,28 @@ export async function storageFor(server: GcsTestServer, options: ClientOptions):
   const storage = options.wrap === false ? bare : withSkewRecovery(bare, options.wrap);
   const client = (await storage.authClient.getClient()) as unknown as { transporter: unknown };
   redirectGoogleTokenRequests(client, server.tokenUrl);
+  return storage;
+}
+
+/**
+ * `new Storage({ credentials })` left on Google's default endpoint, as a user would configure
+ * it, with retries left on: every request the auth client makes (token grants, every step of a
+ * resumable upload) is sent to the fake. JSON API calls (download, list) are not: read what was
+ * stored from `server.objects`.
+ */
+export async function storageOnGoogleEndpoint(
+  server: GcsTestServer,
+  wrap: GcsSkewOptions | false,
+): Promise<Storage> {
+  const account = testServiceAccount();
+  const bare = new Storage({
+    projectId: "test-project",
+    credentials: { client_email: account.client_email, private_key: account.private_key },
+  });
+  const storage = wrap === false ? bare : withSkewRecovery(bare, wrap);
+  const client = (await storage.authClient.getClient()) as unknown as { transporter: unknown };
+  redirectGoogleTokenRequests(client, server.tokenUrl);
+  redirectGoogleStorageRequests(client, server.url);
   return storage;
 }
 

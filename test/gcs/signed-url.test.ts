@@ -61,6 +61,49 @@ describe.each(SKEWS)("V4 signed URLs with the server clock %s", (_, skew) => {
   });
 });
 
+describe.each(SKEWS)(
+  "V2 signed URLs, the library's default, with the server clock %s",
+  (_, skew) => {
+    it("no version given: the drop-in's V2 URL lives ten minutes by the server's clock; the SDK's by the local one", async () => {
+      const server = await gcsServer(skew);
+      const storage = await storageFor(server, { wrap: recorder().options });
+      const file = storage.bucket("bkt").file("v2/ä b+c.bin");
+      const bytes = Buffer.from([9, 8, 7, 0, 255]);
+      const expires = Date.now() + TEN_MINUTES;
+
+      const [bareUrl] = await file.getSignedUrl({ action: "read", expires });
+      const [writeUrl] = await getSignedUrl(file, { action: "write", expires });
+      const [readUrl] = await getSignedUrl(file, { action: "read", expires });
+      // Both are V2: an absolute Expires, no signing time.
+      for (const url of [bareUrl, writeUrl, readUrl]) {
+        expect([...new URL(url).searchParams.keys()]).toEqual([
+          "GoogleAccessId",
+          "Expires",
+          "Signature",
+        ]);
+      }
+      const put = await fetch(writeUrl, { method: "PUT", body: bytes });
+      const statuses = async () => [(await fetch(bareUrl)).status, (await fetch(readUrl)).status];
+      const now = await statuses();
+      // Eleven minutes later by the server's clock.
+      server.setClockOffset(skew + 11 * MINUTE);
+      const later = await statuses();
+
+      expect(put.status).toBe(200);
+      expect(server.objects.get("bkt/v2/ä b+c.bin")?.equals(bytes)).toBe(true);
+      // The drop-in's: valid now, expired eleven minutes later, at every skew. The SDK's expires
+      // ten minutes after the local clock: already, with the server ahead; twenty minutes late
+      // with it behind.
+      const bareLater = skew < 0 ? 200 : 400;
+      expect({ now, later }).toEqual({ now: [bareLater, 200], later: [bareLater, 400] });
+      const expired = await fetch(readUrl);
+      expect(await expired.text()).toContain("<Code>ExpiredToken</Code>");
+      const expiresAt = Number(new URL(readUrl).searchParams.get("Expires")) * 1000;
+      expect(Math.abs(expiresAt - (expires + skew))).toBeLessThan(2_500);
+    });
+  },
+);
+
 describe("probing", () => {
   it("20 concurrent first signers share one probe", async () => {
     const server = await gcsServer(20 * MINUTE);

@@ -1,12 +1,13 @@
 import type { AttemptReport, RecoveryOutcome, SkewRecovery } from "@skewguard/diagnosis/adapter";
 import { endpointKey } from "@skewguard/diagnosis/adapter";
 import { HttpRequest, HttpResponse } from "@smithy/protocol-http";
-import type {
-  FinalizeHandler,
-  FinalizeHandlerArguments,
-  FinalizeHandlerOutput,
-  FinalizeRequestMiddleware,
-  HandlerExecutionContext,
+import {
+  type FinalizeHandler,
+  type FinalizeHandlerArguments,
+  type FinalizeHandlerOutput,
+  type FinalizeRequestMiddleware,
+  type HandlerExecutionContext,
+  SMITHY_CONTEXT_KEY,
 } from "@smithy/types";
 import { declaredLength, type ReplayableBody, toReplayableBody } from "./replayable-body.js";
 import {
@@ -44,23 +45,31 @@ export const skewRecoveryMiddleware =
   async (args: FinalizeHandlerArguments<Input>): Promise<FinalizeHandlerOutput<Output>> => {
     if (!HttpRequest.isInstance(args.request)) return next(args);
     const request = args.request;
-    const body = await toReplayableBody(
+    const host = endpointOf(request, args.input) ?? request.hostname;
+    const operation = context.commandName?.replace(/Command$/, "");
+    const resendAllowed = (await maxAttemptsOf(config)) !== 1;
+    const signal = abortSignalOf(context);
+    // Nothing is read ahead: the first attempt streams the body while a copy is kept.
+    const body = toReplayableBody(
       request.body,
       recovery.replayBufferBytes,
       declaredLength(request.headers),
+      recovery.replayBudget,
     );
-    const host = endpointOf(request, args.input) ?? request.hostname;
-    const operation = context.commandName?.replace(/Command$/, "");
     let outcome: RecoveryOutcome | undefined;
+    // What the SDK signs with on its own, in the engine's terms, so the engine can plan it.
+    const sdkOffsetMs = await sdkSigningOffsetMs(config);
     try {
       return await recovery.run(
         {
           host,
           ...(operation ? { operation } : {}),
-          replayable: body.replayable,
-          resendAllowed: (await maxAttemptsOf(config)) !== 1,
+          replayable: () => body.replayable,
+          resendAllowed,
+          ...(signal ? { signal } : {}),
           // The SDK learns the clock and retries on it: what skewguard declines stays its own.
           sdkClock: true,
+          ownOffsetMs: sdkOffsetMs + Date.now() - recovery.clock.now(),
           onOutcome: (told) => {
             outcome = told;
           },
@@ -69,13 +78,17 @@ export const skewRecoveryMiddleware =
           if (plan.sdkClock) {
             // Signed exactly as without skewguard: report what the SDK signed with.
             signWithOffset(context, undefined);
-            const sdkOffsetMs = await sdkSigningOffsetMs(config);
+            const signedMs = await sdkSigningOffsetMs(config);
             const report = await send(next, withBody(args, body), context);
-            return { ...report, signedOffsetMs: sdkOffsetMs + Date.now() - recovery.clock.now() };
+            return { ...report, signedOffsetMs: signedMs + Date.now() - recovery.clock.now() };
           }
           // The SDK signs at `Date.now() + offset`: express the server's time by skewguard's
           // (possibly injected) clock in those terms.
-          signWithOffset(context, recovery.clock.now() + plan.offsetMs - Date.now());
+          const offsetMs = recovery.clock.now() + plan.offsetMs - Date.now();
+          // The engine planned the SDK's own offset (the usual case: clocks agreeing): the SDK
+          // signs at that time on its own, so the common call costs no signer of skewguard's.
+          const same = Math.abs(offsetMs - sdkOffsetMs) < SAME_SIGNING_TIME_MS;
+          signWithOffset(context, same ? undefined : offsetMs);
           return send(next, withBody(args, body), context);
         },
       );
@@ -85,8 +98,28 @@ export const skewRecoveryMiddleware =
       // handling stands, flag, offset and retry, exactly as without skewguard.
       if (outcome?.declined === false) clearSkewCorrectedFlag(error);
       throw error;
+    } finally {
+      // The copy lives as long as the request, not a moment longer.
+      body.release();
     }
   };
+
+/**
+ * Offsets closer than this sign the same request: `X-Amz-Date` has whole seconds, and this is
+ * well inside the jitter between two reads of two clocks.
+ */
+const SAME_SIGNING_TIME_MS = 5;
+
+/**
+ * The `abortSignal` the caller gave `client.send(command, { abortSignal })`, if any: the SDK
+ * puts it in the smithy context.
+ */
+function abortSignalOf(
+  context: HandlerExecutionContext,
+): { readonly aborted: boolean } | undefined {
+  const signal = context[SMITHY_CONTEXT_KEY]?.abortSignal as { aborted?: unknown } | undefined;
+  return typeof signal?.aborted === "boolean" ? (signal as { aborted: boolean }) : undefined;
+}
 
 /** One send, reported to the engine; what was signed is read only if it failed. */
 async function send<Input extends object, Output extends object>(

@@ -1,13 +1,22 @@
 import { SkewguardError } from "@skewguard/diagnosis";
-import { prependChunks, readUpTo } from "@skewguard/diagnosis/adapter";
+import {
+  FRAMING_ALLOWANCE_BYTES,
+  type ReplayBudget,
+  teeForReplay,
+} from "@skewguard/diagnosis/adapter";
 import type { Readable } from "node:stream";
 
 /** A request body that can be handed to the transport once, or once per attempt. */
 export interface ReplayableBody {
-  /** True when every attempt can send the same bytes again. */
+  /**
+   * True when another attempt can send the same bytes. For a stream, asked after an attempt:
+   * false once the stream gave more than its copy could keep (or failed).
+   */
   readonly replayable: boolean;
   /** The body for the next attempt. */
   next(): unknown;
+  /** Drops what is held for a replay: call it once the request is settled. */
+  release(): void;
 }
 
 /**
@@ -23,42 +32,58 @@ export function declaredLength(headers: Record<string, string>): number | undefi
   return undefined;
 }
 
-/** aws-chunked framing of a small body: chunk headers, signatures and a checksum trailer. */
-const FRAMING_ALLOWANCE_BYTES = 64 * 1024;
-
 /**
- * Makes a body safe to send twice. Strings, buffers and typed arrays are replayable as they are.
- * A Node stream whose declared length fits `capBytes` (or, with no declared length, that ends
- * within `capBytes`) is read into memory, and each attempt gets a fresh stream over the same
- * chunks: the transport still sees a stream, as the user sent it. A larger stream is sent once,
- * untouched: a declared-too-large stream is not even read ahead.
+ * Makes a body safe to send twice, without holding the first send back. Strings, buffers, typed
+ * arrays and Blobs are replayable as they are. A Node stream is teed: the first attempt streams it
+ * to the server as it is read, while the chunks it produced are kept (references, not copies)
+ * for a resend, up to `capBytes` and only while the engine's `budget` (shared by the requests
+ * in flight) has room; a body that outgrows either drops its copy and goes out once, whole. A
+ * stream declared larger than the cap, a web stream and other exotic bodies are sent once,
+ * untouched.
+ *
+ * The SDK has usually wrapped the user's stream in aws-chunked framing by now: the framed stream
+ * is what is teed (its chunks are the user's, between a few bytes of framing), so a resend sends
+ * the very bytes the first attempt sent, checksum trailer included, and nothing is framed twice.
  */
-export async function toReplayableBody(
+export function toReplayableBody(
   body: unknown,
   capBytes: number,
   declaredBytes: number | undefined,
-): Promise<ReplayableBody> {
+  budget?: ReplayBudget,
+): ReplayableBody {
   if (
     body === undefined ||
     body === null ||
     typeof body === "string" ||
     body instanceof Uint8Array
   ) {
-    return { replayable: true, next: () => body };
+    return { replayable: true, next: () => body, release: () => {} };
+  }
+  // A Blob (a file picked in a web page) cannot change: every attempt reads it from the start.
+  if (typeof Blob !== "undefined" && body instanceof Blob) {
+    return { replayable: true, next: () => body, release: () => {} };
   }
   const stream = nodeStreamModule();
-  // Web streams, Blobs and other exotic bodies are passed through once, never buffered.
+  // Web streams and other exotic bodies are passed through once, never buffered.
   if (!stream || !(body instanceof stream.Readable)) return once(body);
+  const source = body as Readable;
+  // A stream already ended or destroyed goes to the transport as it is, as it would bare.
+  if (source.destroyed || source.readableEnded) return once(body);
   if (declaredBytes !== undefined && declaredBytes > capBytes) return once(body);
   // A declared length within the cap leaves room for the aws-chunked framing the SDK wraps
   // around the user's bytes, bounded so that a wrong declaration cannot exhaust memory.
   const limit = declaredBytes === undefined ? capBytes : 2 * capBytes + FRAMING_ALLOWANCE_BYTES;
-  const iterator = (body as Readable)[Symbol.asyncIterator]();
-  const { chunks, ended } = await readUpTo(iterator, limit);
-  if (ended) {
-    return { replayable: true, next: () => stream.Readable.from(chunks) };
-  }
-  return once(stream.Readable.from(prependChunks(chunks, iterator)));
+  const tee = teeForReplay(source, limit, {
+    ...(budget ? { budget } : {}),
+    ...(declaredBytes === undefined ? {} : { expectedBytes: declaredBytes }),
+  });
+  return {
+    get replayable() {
+      return tee.replayable;
+    },
+    next: () => tee.next(),
+    release: () => tee.release(),
+  };
 }
 
 /**
@@ -83,6 +108,7 @@ function once(body: unknown): ReplayableBody {
       handedOut = true;
       return body;
     },
+    release: () => {},
   };
 }
 

@@ -26,7 +26,7 @@ export interface SkewRecoveryPolicyOptions {
   singleAttempt?: boolean;
 }
 
-const UNTOUCHED: ReplayableBody = { replayable: false, prepare: () => {} };
+const UNTOUCHED: ReplayableBody = { replayable: false, prepare: () => {}, release: () => {} };
 
 /**
  * Runs in the Retry phase after the SDK's `storageRetryPolicy` (which never retries a 403), so
@@ -49,23 +49,32 @@ async function sendWithRecovery(
   const host = endpointKey(request.url);
   if (host === undefined) return next(request);
   const operation = operationName(request.method, request.url, (name) => request.headers.has(name));
-  // Only a pipeline that can re-sign has a reason to hold a stream body back.
-  const body = signer ? await toReplayableBody(request, recovery.replayBufferBytes) : UNTOUCHED;
-  return recovery.run(
-    {
-      host,
-      ...(operation ? { operation } : {}),
-      replayable: body.replayable,
-      resendAllowed: signer !== undefined && !singleAttempt,
-      ...(isSas(request.url) ? { presigned: true } : {}),
-    },
-    // A send that throws got no response (a reset, an abort): the error reaches the SDK as is.
-    async ({ offsetMs }) => {
-      body.prepare(request);
-      if (signer) stampSigningTime(request, recovery.clock.now() + offsetMs);
-      return report(request, await next(request), signer);
-    },
-  );
+  // Only a pipeline that can re-sign has a reason to keep a copy of a stream body. Nothing is
+  // read ahead: the first attempt streams the body while the copy is kept.
+  const body = signer
+    ? toReplayableBody(request, recovery.replayBufferBytes, recovery.replayBudget)
+    : UNTOUCHED;
+  try {
+    return await recovery.run(
+      {
+        host,
+        ...(operation ? { operation } : {}),
+        replayable: () => body.replayable,
+        resendAllowed: signer !== undefined && !singleAttempt,
+        ...(isSas(request.url) ? { presigned: true } : {}),
+        ...(request.abortSignal ? { signal: request.abortSignal } : {}),
+      },
+      // A send that throws got no response (a reset, an abort): the error reaches the SDK as is.
+      async ({ offsetMs }) => {
+        body.prepare(request);
+        if (signer) stampSigningTime(request, recovery.clock.now() + offsetMs);
+        return report(request, await next(request), signer);
+      },
+    );
+  } finally {
+    // The copy lives as long as the request, not a moment longer.
+    body.release(request);
+  }
 }
 
 /**

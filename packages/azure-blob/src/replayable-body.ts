@@ -1,55 +1,73 @@
 import type { PipelineRequest } from "@azure/core-rest-pipeline";
 import { Readable } from "node:stream";
-import { prependChunks, readUpTo } from "@skewguard/diagnosis/adapter";
+import { type ReplayBudget, teeForReplay } from "@skewguard/diagnosis/adapter";
 
 /** A request body, made safe to send again where that is possible. */
 export interface ReplayableBody {
-  /** True when every attempt can send the same bytes. */
+  /**
+   * True when another attempt can send the same bytes. For a stream, asked after an attempt:
+   * false once the stream gave more than the cap (or failed).
+   */
   readonly replayable: boolean;
   /** Puts the body for the next attempt on the request. */
   prepare(request: PipelineRequest): void;
+  /**
+   * Drops what is held for a replay and gives the request back its own body, as the SDK left
+   * it (a retry of the SDK's own then meets what it would meet without skewguard).
+   */
+  release(request: PipelineRequest): void;
 }
+
+const UNCHANGED = { prepare: () => {}, release: () => {} };
 
 /**
  * Strings, bytes, Blobs and stream factories (`() => stream`, which the transport calls once per
- * send) replay as they are. A Node stream is read into memory up to `capBytes`: if it ends by
- * then, every attempt sends the same buffer; if not, the bytes already read are put back in
- * front of the rest and the body goes out once, untouched. Web streams and multipart bodies are
- * sent once.
+ * send) replay as they are. A Node stream is teed, never read ahead: the first attempt streams
+ * it to the server as it is read, while the chunks it produced are kept (references, not copies)
+ * for a resend, which gives them again and then the rest of the stream. The copy keeps at most
+ * `capBytes`, and only while the engine's `budget` (shared by the requests in flight) has room;
+ * a stream that outgrows either drops its copy and goes out once, whole. A stream whose
+ * `Content-Length` exceeds the cap, web streams and multipart bodies are sent once, untouched.
  */
-export async function toReplayableBody(
+export function toReplayableBody(
   request: PipelineRequest,
   capBytes: number,
-): Promise<ReplayableBody> {
+  budget?: ReplayBudget,
+): ReplayableBody {
   const body = request.body;
   if (request.multipartBody !== undefined) return once();
   if (isWebStream(body)) return once();
-  if (!isNodeStream(body)) return { replayable: true, prepare: () => {} };
-  const iterable = body as Partial<AsyncIterable<unknown>>;
-  // A stream of the old kind, with no async iterator, is sent once as it is.
-  if (typeof iterable[Symbol.asyncIterator] !== "function") return once();
-  const iterator = (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-  const { chunks, ended } = await readUpTo(iterator, capBytes);
-  if (ended) {
-    const bytes = Buffer.concat(chunks);
-    return {
-      replayable: true,
-      prepare: (target) => {
-        target.body = bytes;
-      },
-    };
-  }
-  const rest = Readable.from(prependChunks(chunks, iterator), { objectMode: false });
+  if (!isNodeStream(body)) return { replayable: true, ...UNCHANGED };
+  // A stream of the old kind, or one already ended or destroyed, is sent once as it is.
+  if (!(body instanceof Readable) || body.destroyed || body.readableEnded) return once();
+  const declared = declaredLength(request);
+  if (declared !== undefined && declared > capBytes) return once();
+  const tee = teeForReplay(body, capBytes, {
+    ...(budget ? { budget } : {}),
+    ...(declared === undefined ? {} : { expectedBytes: declared }),
+  });
   return {
-    replayable: false,
+    get replayable() {
+      return tee.replayable;
+    },
     prepare: (target) => {
-      target.body = rest;
+      target.body = tee.next();
+    },
+    release: (target) => {
+      tee.release();
+      target.body = body;
     },
   };
 }
 
+/** The body's length as the SDK declared it (`upload(body, contentLength)`), if it did. */
+function declaredLength(request: PipelineRequest): number | undefined {
+  const value = request.headers.get("Content-Length")?.trim();
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
 function once(): ReplayableBody {
-  return { replayable: false, prepare: () => {} };
+  return { replayable: false, ...UNCHANGED };
 }
 
 /** The transport's own test for a Node stream body. */

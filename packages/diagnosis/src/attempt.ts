@@ -40,6 +40,13 @@ export interface RecoveryRequest {
   /** A token-endpoint exchange (a GCS service-account grant) rather than a storage request. */
   tokenGrant?: boolean;
   /**
+   * The caller's abort signal (any `{ aborted }`: a DOM `AbortSignal`, Azure's
+   * `AbortSignalLike`). Once it is aborted nothing is resent and nothing is judged: the last
+   * attempt's outcome goes back as it is, and the SDK meets the abort as it would without
+   * skewguard.
+   */
+  signal?: { readonly aborted: boolean };
+  /**
    * The SDK keeps a clock offset of its own and retries on it (the AWS SDK). While the endpoint
    * has answered with a reading beyond the correction bound that nothing has confirmed, the
    * engine then leaves signing to the SDK (`AttemptPlan.sdkClock`): the SDK's own retry, or
@@ -48,6 +55,13 @@ export interface RecoveryRequest {
    * @default false
    */
   sdkClock?: boolean;
+  /**
+   * The offset the SDK signs with on its own (server minus the engine's clock, ms). When the
+   * endpoint's estimate holds it within its bounds, the first attempt is planned at exactly
+   * this offset: the evidence cannot tell it from the estimate, and the adapter can then leave
+   * the SDK's signing untouched (the AWS SDK refines its own offset from every `Date`).
+   */
+  ownOffsetMs?: number;
   /**
    * Told how the run ended, just before its result is returned or thrown: the adapter
    * translates it for the SDK (S3: whether the SDK's own clock-skew flag stands).

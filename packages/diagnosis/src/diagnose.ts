@@ -211,8 +211,8 @@ function serverClockWrong(
   return undefined;
 }
 
-const DISABLED_IDENTITY =
-  /robot is disabled|account (?:not found|is disabled|has been deleted|disabled)|service account .*(?:disabled|deleted|does not exist)|invalid_grant: account not found|Invalid grant: account not found/i;
+export const DISABLED_IDENTITY =
+  /robot is disabled|account (?:not found|is disabled|has been deleted|disabled)|service account .{0,200}(?:disabled|deleted|does not exist)|invalid_grant: account not found|Invalid grant: account not found/i;
 
 function tokenGrant(input: DiagnoseInput, time: TimeFacts, checked: string[]): Finding | undefined {
   if (input.facts.code !== "invalid_grant" && input.observation.tokenGrant !== true)
@@ -250,8 +250,8 @@ function tokenGrant(input: DiagnoseInput, time: TimeFacts, checked: string[]): F
   return undefined;
 }
 
-const TOO_LONG =
-  /X-Amz-Expires must be less than a week|expir\w* (?:must be|is|cannot be) (?:less|no more|longer|more|greater) than (?:a week|7 days|604800)|X-Goog-Expires .*(?:604800|7 days)/i;
+export const TOO_LONG =
+  /X-Amz-Expires must be less than a week|expir\w* (?:must be|is|cannot be) (?:less|no more|longer|more|greater) than (?:a week|7 days|604800)|X-Goog-Expires .{0,200}(?:604800|7 days)/i;
 
 function expiryTooLong(
   input: DiagnoseInput,

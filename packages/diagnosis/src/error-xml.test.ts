@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodeXmlReferences, readErrorElement } from "./error-xml.js";
+import { readErrorElement } from "./error-xml.js";
+import { decodeXmlReferences } from "./xml-references.js";
 
 describe("decodeXmlReferences", () => {
   it("decodes the five predefined entities and character references once", () => {

@@ -1,68 +1,15 @@
-import { XMLParser } from "fast-xml-parser";
 import { readCapped } from "./error-body.js";
+import { parseXmlDocument } from "./xml-document.js";
 
 /**
  * Reads the `<Error>` document S3, GCS's XML API and Azure Storage all answer with, into its
  * text children. Safe by construction: no DTD entity is ever expanded, values stay strings,
  * and anything not a well-formed document yields undefined rather than half a document.
+ *
+ * The parsing itself is the platform's (`xml-document.ts`: fast-xml-parser on Node,
+ * `xml-document.browser.ts`: the browser's own DOMParser); what is read from the document,
+ * and what counts as well-formed beyond the parser's own checks, is decided here, once.
  */
-
-const XML_ENTITIES: Readonly<Record<string, string>> = {
-  lt: "<",
-  gt: ">",
-  amp: "&",
-  quot: '"',
-  apos: "'",
-};
-
-// One pass over the text: a decoded "&" never starts another reference, so nothing expands.
-const REFERENCE = /&(?:(lt|gt|amp|quot|apos)|#(\d{1,7})|#x([0-9a-fA-F]{1,6}));/g;
-
-/**
- * Decodes the five predefined entities and character references (how XML carries a CR in a
- * StringToSign) and nothing else: DOCTYPE entities are dropped, so no "billion laughs" and no
- * external fetch, whatever the body declares.
- */
-export function decodeXmlReferences(text: string): string {
-  return text.replace(REFERENCE, (whole, name?: string, dec?: string, hex?: string) => {
-    if (name !== undefined) return XML_ENTITIES[name] ?? whole;
-    const codePoint = dec !== undefined ? Number(dec) : Number.parseInt(hex ?? "", 16);
-    return isXmlChar(codePoint) ? String.fromCodePoint(codePoint) : whole;
-  });
-}
-
-function isXmlChar(cp: number): boolean {
-  return (
-    cp === 0x9 ||
-    cp === 0xa ||
-    cp === 0xd ||
-    (cp >= 0x20 && cp <= 0xd7ff) ||
-    (cp >= 0xe000 && cp <= 0xfffd) ||
-    (cp >= 0x10000 && cp <= 0x10ffff)
-  );
-}
-
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  // Codes like "403" and key ids like "1e5" must not turn into numbers.
-  parseTagValue: false,
-  // StringToSign and CanonicalRequest are compared byte for byte: keep their whitespace.
-  trimValues: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  removeNSPrefix: true,
-  // An error document is two levels deep; deep nesting is an attack, not an error.
-  maxNestedTags: 16,
-  processEntities: true,
-  entityDecoder: {
-    setExternalEntities: () => {},
-    // DOCTYPE entities are deliberately ignored (left as literal text).
-    addInputEntities: () => {},
-    reset: () => {},
-    decode: decodeXmlReferences,
-    setXmlVersion: () => {},
-  },
-});
 
 /**
  * The text children of a root `<Error>` element (first occurrence wins), or undefined when the
@@ -71,15 +18,51 @@ const parser = new XMLParser({
 export function readErrorElement(body: string): ReadonlyMap<string, string> | undefined {
   if (typeof body !== "string") return undefined;
   const text = stripBom(readCapped(body)).trimStart();
-  if (!text.startsWith("<")) return undefined;
+  if (!text.startsWith("<") || !wellFormedAsText(text)) return undefined;
   let document: unknown;
   try {
-    // `true` validates well-formedness first: a truncated body must not yield a partial read.
-    document = parser.parse(text, true);
+    document = parseXmlDocument(text);
   } catch {
     return undefined;
   }
-  return isRecord(document) ? errorChildren(document) : undefined;
+  // One root element: anything after it is not part of an error document.
+  if (!isRecord(document) || Object.keys(document).length !== 1) return undefined;
+  return errorChildren(document);
+}
+
+/** A character XML forbids anywhere in a document: NUL, most controls, lone surrogates. */
+const FORBIDDEN_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/**
+ * `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`, each part as XML allows it.
+ * (XML's white space is these four characters; JavaScript's `\s` has more, U+FEFF among them.)
+ */
+const XML_DECLARATION =
+  /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.\d+\1(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])[A-Za-z][\w.-]*\2)?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(?:yes|no)\3)?[ \t\r\n]*\?>/;
+
+const CDATA_SECTION = /<!\[CDATA\[[\s\S]*?\]\]>/g;
+const COMMENT = /<!--[\s\S]*?-->/g;
+
+/** Element names and processing-instruction targets, after `<`, `</` or `<?`. */
+const MARKUP_NAME = /<\/?\??([^ \t\r\n/>?!]*)/g;
+
+/** The names error documents use: ASCII. (The two parsers disagree on the rest of Unicode.) */
+const ASCII_NAME = /^[A-Za-z_][\w.:-]*$/;
+
+/**
+ * What XML requires of a document that one parser checks and the other lets pass, checked
+ * here so that both platforms refuse the same bodies: no forbidden character, a well-formed
+ * declaration, ASCII names in markup, no `]]>` outside a CDATA section.
+ */
+function wellFormedAsText(text: string): boolean {
+  if (FORBIDDEN_CHAR.test(text)) return false;
+  if (/^<\?xml(?![\w-])/i.test(text) && !XML_DECLARATION.test(text)) return false;
+  const markup = text.replace(CDATA_SECTION, "").replace(COMMENT, "");
+  if (markup.includes("]]>")) return false;
+  for (const [, name] of markup.matchAll(MARKUP_NAME)) {
+    if (!ASCII_NAME.test(name ?? "")) return false;
+  }
+  return true;
 }
 
 /**

@@ -329,6 +329,23 @@ describe("SkewRecovery.run", () => {
     expect(t.recovery.knows("assumed.example")).toBe(false);
   });
 
+  it("plans the SDK's own offset when the estimate cannot tell it apart, else its own", async () => {
+    // The server agrees with us to within its Date's whole second: the estimate's bounds hold 0.
+    const t = setup({ aheadMs: -300 });
+    await t.run();
+    const estimate = t.recovery.offsets.get(HOST);
+    expect(estimate?.lowMs).toBeLessThanOrEqual(0);
+    expect(estimate?.highMs).toBeGreaterThanOrEqual(0);
+    // Nothing said about the SDK's offset: the local clock, as the bare SDK signs.
+    expect(t.recovery.signingOffsetMs(HOST)).toBe(0);
+    const inside = Math.round(((estimate?.lowMs ?? 0) + (estimate?.highMs ?? 0)) / 3);
+    await t.run({ host: HOST, ownOffsetMs: inside });
+    expect(t.plans.at(-1)?.offsetMs).toBe(inside);
+    // An SDK offset the evidence rules out (one forged Date taught it 2099) is not planned.
+    await t.run({ host: HOST, ownOffsetMs: 40 * 365 * 24 * 60 * MIN });
+    expect(t.plans.at(-1)?.offsetMs).toBe(0);
+  });
+
   it("signs with an alias's clock until the host has its own", async () => {
     const t = setup();
     await t.run({ host: "api.example" });
@@ -489,5 +506,52 @@ describe("SkewRecovery options", () => {
       }
       expect(isSkewguardError(caught) && caught.code).toBe("SKEWGUARD_INVALID_OPTION");
     }
+  });
+});
+
+describe("SkewRecovery.run with an abort signal", () => {
+  it("aborted when the refusal arrives: nothing judged, nothing resent, the refusal as it was", async () => {
+    const t = setup();
+    const controller = new AbortController();
+    let asked = 0;
+    const error = await rejection(
+      t.recovery.run(
+        {
+          host: HOST,
+          signal: controller.signal,
+          replayable: () => {
+            asked++;
+            return true;
+          },
+        },
+        async (plan) => {
+          const report = await t.send(plan);
+          controller.abort(); // lands after the answer, before the engine reads it
+          return report;
+        },
+      ),
+    );
+    expect(t.plans).toHaveLength(1);
+    expect(asked).toBe(0);
+    expect(t.events).toEqual([]);
+    expect(error).toMatchObject({ Code: "RequestTimeTooSkewed" });
+    expect(diagnosisOf(error)).toBeUndefined();
+  });
+
+  it("aborted during the resend: the abort error reaches the caller unchanged", async () => {
+    const t = setup();
+    const controller = new AbortController();
+    const abortError = Object.assign(new Error("Request aborted"), { name: "AbortError" });
+    const outcome = await rejection(
+      t.recovery.run({ host: HOST, signal: controller.signal }, async (plan) => {
+        if (!plan.resent) return t.send(plan);
+        controller.abort();
+        return { error: abortError };
+      }),
+    );
+    expect(outcome).toBe(abortError);
+    expect(diagnosisOf(abortError)).toBeUndefined();
+    expect(t.types()).toContain("request.resigned");
+    expect(t.types()).not.toContain("request.recovered");
   });
 });

@@ -18,6 +18,7 @@ import { readEvidence } from "./evidence.js";
 import { REQUEST_ID_HEADERS, toHeaderMap } from "./headers.js";
 import { getDefaultOffsetStore, type OffsetStore } from "./offset-store.js";
 import { probeServerClock } from "./probe.js";
+import { FRAMING_ALLOWANCE_BYTES, ReplayBudget } from "./replay-budget.js";
 import { readSdkError } from "./sdk-error.js";
 import type {
   Clock,
@@ -50,8 +51,12 @@ export interface RecoveryOptions {
    */
   offsets?: OffsetStore;
   /**
-   * How many bytes of a streamed request body are kept so the request can be re-signed and
-   * sent again. A larger body is sent once; a clock failure then yields `recovery.skipped`.
+   * How many bytes of streamed request bodies are kept so a request can be re-signed and sent
+   * again: the most one body keeps, and the most all the requests in flight through one client
+   * keep together (concurrency does not multiply it). The first attempt streams the body as it
+   * is read; the copy is dropped once the request settles. A body that does not fit (larger, or
+   * while other requests hold the memory) is sent once, as without skewguard; a clock failure
+   * of it then yields `recovery.skipped` (`body-not-replayable`).
    * @default 8 MiB
    */
   replayBufferBytes?: number;
@@ -127,6 +132,8 @@ export class SkewRecovery {
   readonly clock: Clock;
   readonly offsets: OffsetStore;
   readonly replayBufferBytes: number;
+  /** The memory the copies of this engine's stream bodies share (see `replayBufferBytes`). */
+  readonly replayBudget: ReplayBudget;
   readonly #possibleSkewThresholdMs: number;
   readonly #reportSkewMs: number;
   readonly #successSampleIntervalMs: number;
@@ -146,6 +153,7 @@ export class SkewRecovery {
     this.offsets = options.offsets ?? getDefaultOffsetStore();
     const d = RECOVERY_DEFAULTS;
     this.replayBufferBytes = nonNegative("replayBufferBytes", options.replayBufferBytes, d);
+    this.replayBudget = new ReplayBudget(this.replayBufferBytes + FRAMING_ALLOWANCE_BYTES);
     this.#possibleSkewThresholdMs = nonNegative(
       "possibleSkewThresholdMs",
       options.possibleSkewThresholdMs,
@@ -174,10 +182,10 @@ export class SkewRecovery {
    */
   signingOffsetMs(host: string, aliases?: readonly string[]): number {
     const own = this.offsets.get(host);
-    if (own) return own.offsetMs;
+    if (own) return offsetToSignWith(own);
     for (const alias of aliases ?? []) {
       const stand = this.offsets.get(alias);
-      if (stand) return stand.offsetMs;
+      if (stand) return offsetToSignWith(stand);
     }
     return 0;
   }
@@ -207,6 +215,18 @@ export class SkewRecovery {
     return this.signingOffsetMs(target.host, target.aliases);
   }
 
+  /** The first attempt's offset: the SDK's own when the estimate cannot tell them apart. */
+  #firstOffsetMs(request: RecoveryRequest): number {
+    const own = request.ownOffsetMs;
+    if (own !== undefined) {
+      const estimate =
+        this.offsets.get(request.host) ??
+        request.aliases?.map((alias) => this.offsets.get(alias)).find(Boolean);
+      if (estimate && own >= estimate.lowMs && own <= estimate.highMs) return own;
+    }
+    return this.signingOffsetMs(request.host, request.aliases);
+  }
+
   /** Whether anything is known of the clock of `host` (or of one of its aliases). */
   knows(host: string, aliases?: readonly string[]): boolean {
     return [host, ...(aliases ?? [])].some((key) => this.offsets.get(key) !== undefined);
@@ -226,12 +246,18 @@ export class SkewRecovery {
   async run<T>(request: RecoveryRequest, send: SendAttempt<T>): Promise<T> {
     const stepAside = request.sdkClock === true && this.offsets.held(request.host) !== undefined;
     const first = await this.#attempt(request, send, {
-      offsetMs: this.signingOffsetMs(request.host, request.aliases),
+      offsetMs: this.#firstOffsetMs(request),
       resent: false,
       ...(stepAside ? { sdkClock: true as const } : {}),
     });
     if (!first.obs) {
       tell(request, { declined: false, resent: false });
+      return settle(first.report);
+    }
+    if (request.signal?.aborted === true) {
+      // Aborted meanwhile: nothing judged and nothing resent, so no event may announce a
+      // resend; the outcome goes back as it is, and whatever the SDK does about it stands.
+      tell(request, { declined: true, resent: false });
       return settle(first.report);
     }
     const decision = this.#judge(first.obs, request, stepAside);
@@ -680,4 +706,15 @@ function nonNegative<K extends keyof typeof RECOVERY_DEFAULTS>(
     );
   }
   return chosen;
+}
+
+/**
+ * The offset an estimate says to sign with: 0 (the local clock) when its bounds hold 0, since
+ * then the evidence cannot tell the server's clock from this one (the usual case: a `Date` in
+ * whole seconds from a server that agrees), else its best reading. Signing on the local clock
+ * is what the bare SDK does, so an adapter can leave the SDK's signing untouched on every
+ * call where the clocks agree.
+ */
+function offsetToSignWith(estimate: OffsetEstimate): number {
+  return estimate.lowMs <= 0 && estimate.highMs >= 0 ? 0 : estimate.offsetMs;
 }

@@ -18,6 +18,13 @@ export const JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-beare
 /** Names the clock probe that precedes signing for an endpoint nothing is known of, in events. */
 export const PROBE_OPERATION = "probe";
 
+/**
+ * The signing version `file.getSignedUrl` uses when the config names none: `"v2"` in
+ * `@google-cloud/storage` 7 and 8 (their `DEFAULT_SIGNING_VERSION`, checked in 7.22 and 8.4).
+ * The drop-in follows it, so that leaving `version` out signs what the library would.
+ */
+export const SDK_DEFAULT_SIGNING_VERSION = "v2";
+
 /** `action` of `file.getSignedUrl` to the HTTP method the URL allows. */
 export const ACTION_METHODS: Readonly<Record<string, string>> = {
   read: "GET",

@@ -7,6 +7,7 @@ describe("@skewguard/gcs exports", () => {
       "SkewguardError",
       "diagnoseSignedUrlResponse",
       "diagnosisOf",
+      "generateSignedPostPolicyV4",
       "getSignedUrl",
       "isSkewguardError",
       "withSkewRecovery",

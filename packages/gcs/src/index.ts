@@ -4,6 +4,8 @@ export { withSkewRecovery } from "./with-skew-recovery.js";
 export type { StorageLike } from "./with-skew-recovery.js";
 export { getSignedUrl } from "./signed-url.js";
 export type { SignableFile } from "./signed-url.js";
+export { generateSignedPostPolicyV4 } from "./post-policy.js";
+export type { PostPolicyFile } from "./post-policy.js";
 export { diagnoseSignedUrlResponse } from "./signed-url-diagnosis.js";
 export type { DiagnoseSignedUrlOptions, SignedUrlResponse } from "./signed-url-diagnosis.js";
 export type { GcsSkewOptions } from "./options.js";

@@ -59,12 +59,22 @@ export function signedUrlRequest(
   };
 }
 
-function extensionHeaders(config: GetSignedUrlConfig): Record<string, V4HeaderValue> {
+/**
+ * The extension headers a V2 URL signs: the config's, lower-cased, and `x-goog-resumable` for
+ * a resumable start (`Content-MD5` and `Content-Type` have lines of their own in V2).
+ */
+export function v2ExtensionHeaders(config: GetSignedUrlConfig): Record<string, V4HeaderValue> {
   const headers: Record<string, V4HeaderValue> = {};
   for (const [name, value] of Object.entries(config.extensionHeaders ?? {})) {
     headers[name.toLowerCase()] = value;
   }
   if (config.action === "resumable") headers["x-goog-resumable"] = "start";
+  return headers;
+}
+
+/** V4 signs `Content-MD5` and `Content-Type` as headers, with the extension headers. */
+function extensionHeaders(config: GetSignedUrlConfig): Record<string, V4HeaderValue> {
+  const headers = v2ExtensionHeaders(config);
   if (config.contentMd5) headers["content-md5"] = config.contentMd5;
   if (config.contentType) headers["content-type"] = config.contentType;
   return headers;

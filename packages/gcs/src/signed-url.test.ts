@@ -65,43 +65,76 @@ const CASES: Array<[string, Partial<GetSignedUrlConfig>, string?]> = [
   ["a custom apiEndpoint", { action: "read" }, "http://[::1]:9"],
 ];
 
-describe("getSignedUrl reproduces file.getSignedUrl when the clocks agree", () => {
-  for (const [name, extra, apiEndpoint] of CASES) {
-    it(name, async () => {
-      const storage = client(0, apiEndpoint);
-      const file = storage.bucket("my-bucket").file("dir/ä b+c!*'();.txt");
-      const config = {
-        version: "v4",
-        accessibleAt: NOW,
-        expires: NOW + 15 * MINUTE,
-        ...extra,
-      } as GetSignedUrlConfig;
-      const [sdk] = await file.getSignedUrl(config);
-      const [ours] = await getSignedUrl(file, config);
-      // The signatures are equal too: RSA PKCS#1 v1.5 is deterministic.
-      expect(parts(ours)).toEqual(parts(sdk));
-    });
-  }
+describe.each([
+  ["v4", "v4"],
+  ["v2", "v2"],
+  ["no version (the library's default)", undefined],
+] as const)(
+  "getSignedUrl, %s, reproduces file.getSignedUrl when the clocks agree",
+  (_, version) => {
+    for (const [name, extra, apiEndpoint] of CASES) {
+      it(name, async () => {
+        const storage = client(0, apiEndpoint);
+        const file = storage.bucket("my-bucket").file("dir/ä b+c!*'();.txt");
+        const config = {
+          ...(version ? { version } : {}),
+          accessibleAt: NOW,
+          expires: NOW + 15 * MINUTE,
+          ...extra,
+        } as GetSignedUrlConfig;
+        const [sdk] = await file.getSignedUrl(config);
+        const [ours] = await getSignedUrl(file, config);
+        // The signatures are equal too: RSA PKCS#1 v1.5 is deterministic.
+        expect(parts(ours)).toEqual(parts(sdk));
+      });
+    }
 
-  it("a file with a generation", async () => {
-    const file = client(0).bucket("b").file("g", { generation: 123 });
-    const config = {
-      version: "v4",
-      action: "read",
-      accessibleAt: NOW,
-      expires: NOW + MINUTE,
-    } as const;
-    expect(parts((await getSignedUrl(file, config))[0])).toEqual(
-      parts((await file.getSignedUrl(config))[0]),
-    );
+    it("a file with a generation", async () => {
+      const file = client(0).bucket("b").file("g", { generation: 123 });
+      const config = {
+        ...(version ? { version } : {}),
+        action: "read",
+        accessibleAt: NOW,
+        expires: NOW + MINUTE,
+      } as const;
+      expect(parts((await getSignedUrl(file, config))[0])).toEqual(
+        parts((await file.getSignedUrl(config))[0]),
+      );
+    });
+  },
+);
+
+describe("the signing version", () => {
+  it("is V2 without one, as in the installed library", async () => {
+    const file = client(0).bucket("b").file("o");
+    const config = { action: "read", expires: NOW + MINUTE } as const;
+    const [sdk] = await file.getSignedUrl(config);
+    const [ours] = await getSignedUrl(file, config);
+    expect(new URL(sdk).searchParams.has("GoogleAccessId")).toBe(true);
+    expect(new URL(ours).searchParams.has("GoogleAccessId")).toBe(true);
   });
 
-  it("hands version v2 to the SDK", async () => {
-    const file = client(20 * MINUTE)
-      .bucket("b")
-      .file("o");
-    const config = { version: "v2", action: "read", expires: NOW + MINUTE } as const;
-    expect(await getSignedUrl(file, config)).toEqual(await file.getSignedUrl(config));
+  it("an unknown version is the library's to refuse, with its words", async () => {
+    const file = client(0).bucket("b").file("o");
+    const config = {
+      version: "v3",
+      action: "read",
+      expires: NOW + MINUTE,
+    } as unknown as GetSignedUrlConfig;
+    const ours = await getSignedUrl(file, config).catch((e: unknown) => (e as Error).message);
+    const sdk = await file.getSignedUrl(config).catch((e: unknown) => (e as Error).message);
+    expect(ours).toBe(sdk);
+    expect(ours).toMatch(/Invalid signed URL version: v3/);
+  });
+
+  it("V2 has no seven-day limit; V4 keeps the library's", async () => {
+    const file = client(0).bucket("b").file("o");
+    const expires = NOW + 8 * 24 * 60 * MINUTE;
+    const [v2] = await getSignedUrl(file, { version: "v2", action: "read", expires });
+    expect(new URL(v2).searchParams.get("Expires")).toBe(String(Math.floor(expires / 1000)));
+    await expect(getSignedUrl(file, { version: "v4", action: "read", expires })).rejects.toThrow(
+      "Max allowed expiration is seven days (604800 seconds).",
+    );
   });
 });
 
@@ -126,15 +159,40 @@ describe("getSignedUrl on a learned offset", () => {
   });
 });
 
+describe("a V2 URL on a learned offset", () => {
+  it.each([
+    ["-20 min", -20 * MINUTE],
+    ["+2 h", 120 * MINUTE],
+  ])("server %s: Expires moves by the offset", async (_, offset) => {
+    const file = client(offset).bucket("b").file("o");
+    const [url] = await getSignedUrl(file, { action: "read", expires: NOW + 10 * MINUTE });
+    expect(new URL(url).searchParams.get("Expires")).toBe(String((NOW + offset) / 1000 + 600));
+  });
+
+  it("signs an expiry that is already past on the local clock, where the library throws", async () => {
+    const file = client(-20 * MINUTE)
+      .bucket("b")
+      .file("o");
+    // 10 minutes by the server's clock, which is 20 behind: the library refuses this expiry.
+    const expires = NOW + 10 * MINUTE;
+    const [url] = await getSignedUrl(file, { version: "v2", action: "read", expires });
+    expect(Number(new URL(url).searchParams.get("Expires")) * 1000).toBeLessThan(NOW);
+    await expect(
+      file.getSignedUrl({ version: "v2", action: "read", expires: expires - 20 * MINUTE }),
+    ).rejects.toThrow("An expiration date cannot be in the past.");
+  });
+});
+
 describe("signingWindow", () => {
   it("reads the user's times on the local clock, in whole seconds", () => {
     expect(signingWindow({ action: "read", expires: NOW + 90_500 }, NOW + 400)).toEqual({
       startsAtMs: NOW,
+      expiresAtMs: NOW + 90_500,
       lifetimeSeconds: 90,
     });
     expect(
       signingWindow({ action: "read", accessibleAt: NOW + MINUTE, expires: NOW + 2 * MINUTE }, NOW),
-    ).toEqual({ startsAtMs: NOW + MINUTE, lifetimeSeconds: 60 });
+    ).toEqual({ startsAtMs: NOW + MINUTE, expiresAtMs: NOW + 2 * MINUTE, lifetimeSeconds: 60 });
   });
 
   it("gives a URL expiring this very second its one second", () => {

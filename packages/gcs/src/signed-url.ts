@@ -1,12 +1,18 @@
 import type { GetSignedUrlConfig } from "@google-cloud/storage";
 import { SkewguardError } from "@skewguard/diagnosis";
-import { PROBE_OPERATION, SIGNED_URL_MESSAGES } from "./constants.js";
+import { PROBE_OPERATION, SDK_DEFAULT_SIGNING_VERSION, SIGNED_URL_MESSAGES } from "./constants.js";
 import { signerEngineOf } from "./context.js";
 import { endpointOf } from "./endpoints.js";
 import type { GcsSkewOptions } from "./options.js";
 import { rememberSignedUrl } from "./signed-url-registry.js";
-import { type SignedUrlFile, signedUrlRequest } from "./signed-url-request.js";
-import { signV4Url, V4_MAX_EXPIRES_SECONDS } from "./v4-signer.js";
+import {
+  type SignedUrlFile,
+  type SignedUrlRequest,
+  signedUrlRequest,
+  v2ExtensionHeaders,
+} from "./signed-url-request.js";
+import { signV2Url } from "./v2-signer.js";
+import { resolveV4Target, signV4Url, V4_MAX_EXPIRES_SECONDS } from "./v4-signer.js";
 
 /** The signing half of google-auth-library's `GoogleAuth`, which `file.storage.authClient` is. */
 export interface SigningAuth {
@@ -28,8 +34,13 @@ export interface SignableFile extends SignedUrlFile {
  * clock. The offset is the one learned from the client's responses; with nothing learned yet,
  * one `HEAD` to the endpoint reads it (options `probe`, `probeTimeoutMs`).
  *
- * V4 only: `version: "v2"` URLs are handed to `file.getSignedUrl` unchanged. Times that are
- * wrong on the local clock throw the library's own errors, word for word (plain `Error`s).
+ * Without `version`, it signs the version the library would (`"v2"` in
+ * `@google-cloud/storage` 7 and 8). A V2 URL carries no signing time, only `Expires`, an
+ * absolute time: it is moved onto the server's clock (`expires` plus the offset), so the URL
+ * lives as long as asked by the server's clock there too (`accessibleAt` is only checked, as
+ * V2 has no start). Times that are wrong on the local clock throw the library's own errors,
+ * word for word (plain `Error`s); another `version` is handed to `file.getSignedUrl`, which
+ * refuses it.
  *
  * @param options apply only when `file.storage` was not passed to `withSkewRecovery` (a wrapped
  *   client's options are used otherwise); validated either way. Defaults are the core's
@@ -54,8 +65,9 @@ export async function getSignedUrl(
 ): Promise<[string]> {
   assertSignableFile(file);
   const recovery = signerEngineOf(file.storage, options);
-  if (config.version === "v2") return file.getSignedUrl(config);
-  const window = signingWindow(config, recovery.clock.now());
+  const version = config.version ?? SDK_DEFAULT_SIGNING_VERSION;
+  if (version !== "v2" && version !== "v4") return file.getSignedUrl(config);
+  const window = signingWindow(config, recovery.clock.now(), version);
   const request = signedUrlRequest(file, config);
   const host = endpointOf(request.verifier);
   const offsetMs =
@@ -67,28 +79,65 @@ export async function getSignedUrl(
   if (!clientEmail) throw new Error(SIGNED_URL_MESSAGES.noClientEmail);
   const endpoint =
     config.signingEndpoint === undefined ? undefined : String(config.signingEndpoint);
+  const sign = (stringToSign: string) => auth.sign(stringToSign, endpoint);
+  if (version === "v2") {
+    const expiresAtSeconds = Math.floor((window.expiresAtMs + offsetMs) / 1000);
+    return [(await signV2(request, config, expiresAtSeconds, clientEmail, sign)).url];
+  }
   const signed = await signV4Url({
     ...request,
     expiresInSeconds: window.lifetimeSeconds,
     timestampMs: window.startsAtMs + offsetMs,
     clientEmail,
-    sign: async (stringToSign) => Buffer.from(await auth.sign(stringToSign, endpoint), "base64"),
+    sign: async (stringToSign) => Buffer.from(await sign(stringToSign), "base64"),
   });
   rememberSignedUrl(signed, offsetMs);
   return [signed.url];
 }
 
-/** When the URL starts (local clock, whole seconds) and how long it lives. */
+/** A V2 URL for what `request` points at, expiring at `expiresAtSeconds` (server clock). */
+function signV2(
+  request: SignedUrlRequest,
+  config: GetSignedUrlConfig,
+  expiresAtSeconds: number,
+  clientEmail: string,
+  sign: (stringToSign: string) => Promise<string>,
+) {
+  const { origin, path } = resolveV4Target(request);
+  return signV2Url({
+    method: request.method,
+    bucket: request.bucket,
+    object: request.object ?? "",
+    expiresAtSeconds,
+    clientEmail,
+    contentMd5: config.contentMd5,
+    contentType: config.contentType,
+    headers: v2ExtensionHeaders(config),
+    queryParams: request.queryParams,
+    origin,
+    path,
+    sign,
+  });
+}
+
+/** When the URL starts and expires (local clock, whole seconds) and how long it lives. */
 export interface SigningWindow {
   startsAtMs: number;
+  /** The `expires` asked for, milliseconds as given. */
+  expiresAtMs: number;
   lifetimeSeconds: number;
 }
 
 /**
  * Validates the times as the library does, with its messages, against the local clock the
- * caller computed them on; only the start is later moved onto the server's clock.
+ * caller computed them on; they are later moved onto the server's clock. Only V4 has the
+ * seven-day limit.
  */
-export function signingWindow(config: GetSignedUrlConfig, localNowMs: number): SigningWindow {
+export function signingWindow(
+  config: GetSignedUrlConfig,
+  localNowMs: number,
+  version: "v2" | "v4" = "v4",
+): SigningWindow {
   const expiresMs = dateMs(config.expires, SIGNED_URL_MESSAGES.expiresInvalid);
   if (expiresMs < localNowMs) throw new Error(SIGNED_URL_MESSAGES.expiresPast);
   const startsMs =
@@ -99,9 +148,15 @@ export function signingWindow(config: GetSignedUrlConfig, localNowMs: number): S
   const startsSeconds = Math.floor(startsMs / 1000);
   if (expiresSeconds < startsSeconds) throw new Error(SIGNED_URL_MESSAGES.expiresBeforeAccessible);
   const lifetimeSeconds = expiresSeconds - startsSeconds;
-  if (lifetimeSeconds > V4_MAX_EXPIRES_SECONDS) throw new Error(SIGNED_URL_MESSAGES.tooLong);
-  // X-Goog-Expires=0 is refused by GCS; a URL expiring this very second gets the one second.
-  return { startsAtMs: startsSeconds * 1000, lifetimeSeconds: Math.max(1, lifetimeSeconds) };
+  if (version === "v4" && lifetimeSeconds > V4_MAX_EXPIRES_SECONDS) {
+    throw new Error(SIGNED_URL_MESSAGES.tooLong);
+  }
+  return {
+    startsAtMs: startsSeconds * 1000,
+    expiresAtMs: expiresMs,
+    // X-Goog-Expires=0 is refused by GCS; a URL expiring this very second gets the one second.
+    lifetimeSeconds: Math.max(1, lifetimeSeconds),
+  };
 }
 
 function dateMs(value: string | number | Date, invalid: string): number {

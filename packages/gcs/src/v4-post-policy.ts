@@ -57,18 +57,23 @@ export async function signV4PostPolicy(options: V4PostPolicyOptions): Promise<V4
   const target = resolveV4Target(where);
   const dateTime = formatV4DateTime(timestampMs);
   const credential = `${clientEmail}/${v4CredentialScope(dateTime)}`;
-  const fields = options.fields ?? {};
+  // As the library builds them: the caller's fields, then the ones the signature implies (a
+  // caller's field of the same name keeps its place and takes the implied value); each field
+  // but `x-ignore-*` becomes an exact-match condition, after the caller's conditions.
+  const signedFields: Record<string, string> = {
+    ...options.fields,
+    bucket: options.bucket,
+    key: object,
+    "x-goog-date": dateTime,
+    "x-goog-credential": credential,
+    "x-goog-algorithm": V4_ALGORITHM,
+  };
   const policy = asciiJson({
     conditions: [
       ...(options.conditions ?? []),
-      ...Object.entries(fields)
+      ...Object.entries(signedFields)
         .filter(([name]) => !name.startsWith("x-ignore-"))
         .map(([name, value]) => ({ [name]: value })),
-      { bucket: options.bucket },
-      { key: object },
-      { "x-goog-date": dateTime },
-      { "x-goog-credential": credential },
-      { "x-goog-algorithm": V4_ALGORITHM },
     ],
     expiration: new Date((Math.floor(timestampMs / 1000) + expiresInSeconds) * 1000)
       .toISOString()
@@ -76,16 +81,14 @@ export async function signV4PostPolicy(options: V4PostPolicyOptions): Promise<V4
   });
   const encoded = Buffer.from(policy, "utf8").toString("base64");
   const signature = await signWithKey(options, encoded);
+  // The form posts to the bucket: its name is in the URL, not a field.
+  const { bucket: _bucket, ...formFields } = signedFields;
   return {
     url: `${target.origin}${target.path.endsWith("/") ? target.path : `${target.path}/`}`,
     fields: {
-      key: object,
-      ...fields,
-      "x-goog-algorithm": V4_ALGORITHM,
-      "x-goog-credential": credential,
-      "x-goog-date": dateTime,
-      "x-goog-signature": Buffer.from(signature).toString("hex"),
+      ...formFields,
       policy: encoded,
+      "x-goog-signature": Buffer.from(signature).toString("hex"),
     },
     policy,
   };

@@ -16,6 +16,11 @@ export type GcsEndpoint = "token" | "json" | "xml";
  * - `reset-after-headers`: the headers (with the full `Content-Length`) and half the body go
  *   out, then the connection is destroyed.
  * - `stall`: the request is read and never answered (until the server closes).
+ * - `drop-upload` (JSON API): a resumable upload `PUT` to a session URI loses its connection
+ *   once `afterBytes` of its body have arrived: no answer, the socket is reset. What arrived
+ *   is persisted as GCS persists an interrupted chunk (whole 256 KiB), so a status query
+ *   tells the client where to resume. The first `times` such `PUT`s are dropped (default 1),
+ *   later ones behave; a `PUT` whose body is shorter than `afterBytes` is not dropped.
  */
 export type GcsFault =
   | { kind: "date"; mode: DateHeaderMode }
@@ -23,7 +28,8 @@ export type GcsFault =
   | { kind: "huge-body"; bytes: number }
   | { kind: "truncated-body" }
   | { kind: "reset-after-headers" }
-  | { kind: "stall" };
+  | { kind: "stall" }
+  | { kind: "drop-upload"; afterBytes: number; times?: number };
 
 /** Faults by endpoint; an endpoint without one behaves. */
 export type GcsFaults = Partial<Record<GcsEndpoint, GcsFault>>;

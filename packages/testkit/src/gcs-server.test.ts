@@ -88,6 +88,37 @@ async function bearer(server: GcsTestServer): Promise<Record<string, string>> {
   return { authorization: `Bearer ${String(body["access_token"])}` };
 }
 
+const KIB256 = 256 * 1024;
+
+/** Opens a JSON API resumable session for `bk/r` and returns its URI. */
+async function openSession(
+  server: GcsTestServer,
+  auth: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const init = await fetch(`${server.url}/upload/storage/v1/b/bk/o?uploadType=resumable&name=r`, {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json", ...headers },
+    body: "{}",
+  });
+  expect(init.status).toBe(200);
+  return init.headers.get("location")!;
+}
+
+/** One PUT to a session URI. */
+function put(
+  session: string,
+  body: Buffer,
+  contentRange: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(session, {
+    method: "PUT",
+    headers: { "content-range": contentRange, ...headers },
+    body,
+  });
+}
+
 /** A minimal V4 signer for a host-only GET/PUT: the spec spelled out once more, on purpose. */
 function signUrl(server: GcsTestServer, method: string, object: string, signedAtMs: number) {
   const date = new Date(Math.floor(signedAtMs / 1000) * 1000)
@@ -263,27 +294,107 @@ describe("GCS fake: JSON API", () => {
   it("runs a chunked resumable upload; the session URI needs no token", async () => {
     const server = await start();
     const auth = await bearer(server);
-    const init = await fetch(`${server.url}/upload/storage/v1/b/bk/o?uploadType=resumable&name=r`, {
-      method: "POST",
-      headers: { ...auth, "content-type": "application/json", "x-upload-content-type": "text/x" },
-      body: "{}",
-    });
-    const session = init.headers.get("location")!;
-    expect(init.status).toBe(200);
-    const first = await fetch(session, {
-      method: "PUT",
-      headers: { "content-range": "bytes 0-2/6" },
-      body: "abc",
-    });
+    const bytes = Buffer.from(Array.from({ length: 600_000 }, (_, i) => (i * 7) % 251));
+    const session = await openSession(server, auth, { "x-upload-content-type": "text/x" });
+    // A first chunk of exactly 256 KiB is persisted whole.
+    const first = await put(session, bytes.subarray(0, KIB256), `bytes 0-${KIB256 - 1}/*`);
     expect(first.status).toBe(308);
-    expect(first.headers.get("range")).toBe("bytes=0-2");
-    const last = await fetch(session, {
-      method: "PUT",
-      headers: { "content-range": "bytes 3-5/6" },
-      body: "def",
+    expect(first.headers.get("range")).toBe(`bytes=0-${KIB256 - 1}`);
+    // 300 000 more bytes: only whole 256 KiB are persisted of a chunk that is not the last.
+    const second = await put(
+      session,
+      bytes.subarray(KIB256, KIB256 + 300_000),
+      `bytes ${KIB256}-${KIB256 + 299_999}/*`,
+    );
+    expect(second.status).toBe(308);
+    expect(second.headers.get("range")).toBe(`bytes=0-${2 * KIB256 - 1}`);
+    // A status query says the same; the client resumes from there, with the total.
+    const query = await put(session, Buffer.alloc(0), "bytes */*");
+    expect(query.status).toBe(308);
+    expect(query.headers.get("range")).toBe(`bytes=0-${2 * KIB256 - 1}`);
+    const last = await put(
+      session,
+      bytes.subarray(2 * KIB256),
+      `bytes ${2 * KIB256}-${bytes.length - 1}/${bytes.length}`,
+    );
+    expect(last.status).toBe(200);
+    expect(await last.json()).toMatchObject({
+      name: "r",
+      size: String(bytes.length),
+      contentType: "text/x",
     });
-    expect(await last.json()).toMatchObject({ name: "r", size: "6", contentType: "text/x" });
-    expect(server.objects.get("bk/r")?.toString()).toBe("abcdef");
+    expect(server.objects.get("bk/r")?.equals(bytes)).toBe(true);
+    // A finished session answers with the object (a client whose last answer was lost asks again).
+    const again = await put(session, Buffer.alloc(0), "bytes */*");
+    expect(again.status).toBe(200);
+    expect(server.uploads.map((u) => [u.request, u.status, u.bytes, u.authorization])).toEqual([
+      ["initiate", 200, 2, true],
+      ["chunk", 308, KIB256, false],
+      ["chunk", 308, 300_000, false],
+      ["query", 308, 0, false],
+      ["chunk", 200, bytes.length - 2 * KIB256, false],
+      ["query", 200, 0, false],
+    ]);
+  });
+
+  it("checks a bearer token sent to a session URI, and refuses chunks that skip ahead", async () => {
+    const server = await start();
+    const auth = await bearer(server);
+    const session = await openSession(server, auth);
+    const forged = await put(session, Buffer.from("abc"), "bytes 0-2/3", {
+      authorization: "Bearer ya29.forged",
+    });
+    expect(forged.status).toBe(401);
+    const ahead = await put(session, Buffer.from("abc"), "bytes 5-7/8");
+    expect(ahead.status).toBe(400);
+    expect(JSON.stringify(await ahead.json())).toContain("exceeds already uploaded size of 0");
+    const malformed = await put(session, Buffer.from("abc"), "bytes=0-2/3");
+    expect(malformed.status).toBe(400);
+    const ok = await put(session, Buffer.from("abc"), "bytes 0-2/3", auth);
+    expect(ok.status).toBe(200);
+    expect(server.objects.get("bk/r")?.toString()).toBe("abc");
+  });
+
+  it("finishes a single-request upload of unknown size (bytes 0-*/*), as createWriteStream sends it", async () => {
+    const server = await start();
+    const session = await openSession(server, await bearer(server));
+    const res = await put(session, Buffer.from("whole body"), "bytes 0-*/*");
+    expect(res.status).toBe(200);
+    expect(server.objects.get("bk/r")?.toString()).toBe("whole body");
+  });
+
+  it("keeps whole 256 KiB of a chunk whose connection dropped, then lets the client resume", async () => {
+    const server = await start({ faults: { json: { kind: "drop-upload", afterBytes: 300_000 } } });
+    const session = await openSession(server, await bearer(server));
+    const bytes = Buffer.from(Array.from({ length: 2 * KIB256 }, (_, i) => i % 256));
+    const dropped = await put(session, bytes, `bytes 0-${bytes.length - 1}/${bytes.length}`).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(dropped).toBeInstanceOf(Error);
+    const query = await put(session, Buffer.alloc(0), "bytes */*");
+    expect(query.headers.get("range")).toBe(`bytes=0-${KIB256 - 1}`);
+    // Dropped once only: the rest goes through.
+    const rest = await put(
+      session,
+      bytes.subarray(KIB256),
+      `bytes ${KIB256}-${bytes.length - 1}/${bytes.length}`,
+    );
+    expect(rest.status).toBe(200);
+    expect(server.objects.get("bk/r")?.equals(bytes)).toBe(true);
+    expect(server.uploads.map((u) => u.status)).toEqual([200, "dropped", 308, 200]);
+    expect(server.uploads[1]?.bytes).toBe(300_000);
+  });
+
+  it("refuses a session opened with ifGenerationMatch=0 when the object exists", async () => {
+    const server = await start();
+    const auth = await bearer(server);
+    server.objects.set("bk/r", Buffer.from("there"));
+    const init = await fetch(
+      `${server.url}/upload/storage/v1/b/bk/o?uploadType=resumable&name=r&ifGenerationMatch=0`,
+      { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: "{}" },
+    );
+    expect(init.status).toBe(412);
   });
 
   it("refuses to start a resumable upload without a token", async () => {
@@ -354,6 +465,77 @@ describe("GCS fake: XML API with V4 signed URLs", () => {
   it("refuses unsigned XML requests", async () => {
     const server = await start();
     expect((await fetch(`${server.url}/b/x.txt`)).status).toBe(403);
+  });
+});
+
+describe("GCS fake: XML API form uploads with V4 POST policies", () => {
+  /** A policy spelled out by hand from GCS's documentation, signed with the account's key. */
+  function form(expirationMs: number, fields: Record<string, string> = {}, file = "posted") {
+    const date = new Date(Math.floor(Date.now() / 1000) * 1000)
+      .toISOString()
+      .replace(/[-:]|\.\d{3}/g, "");
+    const credential = `${account.client_email}/${date.slice(0, 8)}/auto/storage/goog4_request`;
+    const signed = {
+      key: "f.txt",
+      "x-goog-date": date,
+      "x-goog-credential": credential,
+      "x-goog-algorithm": "GOOG4-RSA-SHA256",
+    };
+    const policy = Buffer.from(
+      JSON.stringify({
+        conditions: [{ bucket: "b" }, ...Object.entries(signed).map(([k, v]) => ({ [k]: v }))],
+        expiration: new Date(expirationMs).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      }),
+    ).toString("base64");
+    const body = new FormData();
+    const all = {
+      ...signed,
+      policy,
+      "x-goog-signature": createSign("RSA-SHA256").update(policy).sign(account.private_key, "hex"),
+      ...fields,
+    };
+    for (const [name, value] of Object.entries(all)) body.append(name, value);
+    body.append("file", new Blob([file]), "f.txt");
+    return body;
+  }
+
+  it("stores the file of a form whose policy verifies (204), on the server's clock", async () => {
+    const server = await start({ clockOffsetMs: 30 * MIN });
+    const accepted = await fetch(`${server.url}/b`, {
+      method: "POST",
+      body: form(Date.now() + 40 * MIN),
+    });
+    expect(accepted.status).toBe(204);
+    expect(server.objects.get("b/f.txt")?.toString()).toBe("posted");
+    // Ten minutes ahead of the local clock is twenty minutes behind the server's.
+    const expired = await fetch(`${server.url}/b/`, {
+      method: "POST",
+      body: form(Date.now() + 10 * MIN),
+    });
+    expect(expired.status).toBe(400);
+    expect(xml.parse(await expired.text())).toMatchObject({
+      Error: { Code: "InvalidPolicyDocument", Details: "Policy expired." },
+    });
+  });
+
+  it("refuses a bucket field for another bucket, an unnamed field and another key", async () => {
+    const server = await start();
+    const later = Date.now() + 10 * MIN;
+    const statuses = await Promise.all(
+      [form(later, { bucket: "other" }), form(later, { "x-goog-meta-a": "1" })].map(
+        async (body) => (await fetch(`${server.url}/b`, { method: "POST", body })).status,
+      ),
+    );
+    const other = form(later);
+    other.set(
+      "x-goog-signature",
+      createSign("RSA-SHA256")
+        .update(String(other.get("policy")))
+        .sign(generateTestPrivateKey(), "hex"),
+    );
+    const forged = await fetch(`${server.url}/b`, { method: "POST", body: other });
+    expect([...statuses, forged.status]).toEqual([400, 400, 403]);
+    expect(server.objects.size).toBe(0);
   });
 });
 

@@ -15,6 +15,13 @@ import {
   googHash,
   objectResource,
 } from "./gcs-object-store.js";
+import {
+  parseContentRange,
+  persistedRange,
+  ResumableSession,
+  type SessionOutcome,
+  type SessionStart,
+} from "./gcs-resumable.js";
 import { type GcsTestAccount, publicKeysOf, testServiceAccount } from "./gcs-service-account.js";
 import { startIdleTimer } from "./idle-timer.js";
 import {
@@ -25,6 +32,8 @@ import {
   jwtTimesOf,
   TOKEN_IAT_ALLOWANCE_MS,
 } from "./gcs-token-grant.js";
+import { isPostPolicyRequest, verifyPostPolicy } from "./gcs-post-policy.js";
+import { hasV2QuerySignature, verifyV2SignedUrl } from "./gcs-v2-verifier.js";
 import {
   GCS_SIGNED_URL_FUTURE_ALLOWANCE_MS,
   type GcsXmlError,
@@ -83,6 +92,23 @@ export interface GcsGrantRecord {
   status: number;
 }
 
+/** One request of a resumable upload (JSON API session, or XML API signed-URL session). */
+export interface GcsUploadRecord {
+  /**
+   * `initiate`: the `POST` that opens a session; `chunk`: a `PUT` of bytes to the session URI;
+   * `query`: a `PUT` asking how far the server got (`Content-Range: bytes *\/*`).
+   */
+  request: "initiate" | "chunk" | "query";
+  /** The `Content-Range` as sent (session `PUT`s). */
+  contentRange?: string;
+  /** Body bytes that arrived. */
+  bytes: number;
+  /** The answer's status; `"dropped"` when the `drop-upload` fault reset the connection mid-body. */
+  status: number | "dropped";
+  /** Whether the request carried an `Authorization` header. */
+  authorization: boolean;
+}
+
 /** Requests seen, by endpoint. */
 export interface GcsRequestCounts {
   /** `POST /token` grant requests, accepted or not. */
@@ -104,6 +130,8 @@ export interface GcsTestServer {
   readonly clockOffsetMs: number;
   /** Every grant request, in order (cleared by `resetCounts`). */
   readonly grants: GcsGrantRecord[];
+  /** Every resumable upload request, in order (cleared by `resetCounts`). */
+  readonly uploads: GcsUploadRecord[];
   /** The server's current time, milliseconds since the epoch. */
   now(): number;
   setClockOffset(ms: number): void;
@@ -117,20 +145,17 @@ export interface GcsTestServer {
   readonly closed: Promise<void>;
 }
 
-interface UploadSession {
-  bucket: string;
-  name: string;
-  contentType: string;
-  chunks: Buffer[];
-  received: number;
-}
-
 interface Context {
   store: GcsObjectStore;
   tokens: Map<string, number>;
-  sessions: Map<string, UploadSession>;
+  sessions: Map<string, ResumableSession>;
+  /** Sessions whose last byte arrived: later requests are answered with the object. */
+  finished: Map<string, GcsStoredObject>;
   grants: GcsGrantRecord[];
+  uploads: GcsUploadRecord[];
   faults: GcsFaults;
+  /** Upload `PUT`s the `drop-upload` fault has dropped since it was set. */
+  dropped: number;
   options: Required<Omit<GcsTestServerOptions, "clockOffsetMs" | "serviceAccounts" | "faults">>;
   publicKeys: ReturnType<typeof publicKeysOf>;
   baseUrl: string;
@@ -167,8 +192,11 @@ export async function startGcsTestServer(
     store,
     tokens: new Map(),
     sessions: new Map(),
+    finished: new Map(),
     grants: [],
+    uploads: [],
     faults: { ...options.faults },
+    dropped: 0,
     options: {
       idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
       tokenAllowanceMs: options.tokenAllowanceMs ?? TOKEN_IAT_ALLOWANCE_MS,
@@ -190,8 +218,12 @@ export async function startGcsTestServer(
     const fault = context.faults[endpoint];
     respond(context, endpoint, fault, req)
       .catch((error: unknown) => jsonError(500, String(error), "backendError"))
-      // Every answer tells the client what time the server thinks it is (unless faulted).
-      .then((reply) => writeReply(req, res, reply, context.now(), fault))
+      .then((reply) => {
+        // A connection lost mid-body: reset (RST), as when a load balancer drops it.
+        if (reply === DROPPED) return void req.socket.resetAndDestroy();
+        // Every answer tells the client what time the server thinks it is (unless faulted).
+        writeReply(req, res, reply, context.now(), fault);
+      })
       .catch(() => res.destroy())
       .finally(done);
   });
@@ -223,18 +255,21 @@ export async function startGcsTestServer(
       return clockOffsetMs;
     },
     grants: context.grants,
+    uploads: context.uploads,
     now: context.now,
     setClockOffset(ms: number) {
       clockOffsetMs = ms;
     },
     setFaults(faults: GcsFaults) {
       context.faults = { ...faults };
+      context.dropped = 0;
     },
     resetCounts() {
       counts.token = 0;
       counts.json = 0;
       counts.xml = 0;
       context.grants.length = 0;
+      context.uploads.length = 0;
     },
     revokeTokens() {
       context.tokens.clear();
@@ -250,20 +285,31 @@ function endpointOf(target: string): GcsEndpoint {
   return /^\/(upload\/|download\/)?storage\/v1\//.test(path) ? "json" : "xml";
 }
 
+/** What `respond` returns for a request whose connection the `drop-upload` fault cut. */
+const DROPPED = Symbol("dropped");
+
 async function respond(
   context: Context,
   endpoint: GcsEndpoint,
   fault: GcsFault | undefined,
   req: IncomingMessage,
-): Promise<Reply> {
+): Promise<Reply | typeof DROPPED> {
   const target = req.url ?? "/";
+  const url = new URL(target, context.baseUrl);
+  const cutAt = dropPoint(context, fault, req.method, url);
+  const { body, cut } = await readBody(req, cutAt);
   const incoming: Incoming = {
     method: req.method ?? "GET",
-    url: new URL(target, context.baseUrl),
+    url,
     target,
     headers: req.headers,
-    body: await readBody(req),
+    body,
   };
+  if (cut) {
+    context.dropped++;
+    interruptUpload(context, incoming);
+    return DROPPED;
+  }
   if (endpoint === "token") {
     const reply = tokenEndpoint(context, incoming, fault?.kind === "refuse-grants");
     recordGrant(context, incoming, reply.status);
@@ -305,9 +351,15 @@ function recordGrant(context: Context, incoming: Incoming, status: number): void
 // ---------------------------------------------------------------- JSON API
 
 function jsonApi(context: Context, incoming: Incoming): Reply {
+  const reply = jsonRoutes(context, incoming);
+  const request = uploadRequestOf(incoming);
+  if (request) recordUpload(context, incoming, request, reply.status);
+  return reply;
+}
+
+function jsonRoutes(context: Context, incoming: Incoming): Reply {
   const { url, method } = incoming;
   const uploadId = url.searchParams.get("upload_id");
-  // A resumable session URI is its own credential, as on GCS: no bearer token on its PUTs.
   if (uploadId !== null) return resumeUpload(context, incoming, uploadId);
   if (!authorized(context, incoming.headers.authorization)) return unauthorized();
 
@@ -379,7 +431,16 @@ function startUpload(context: Context, incoming: Incoming, bucket: string): Repl
       headerText(incoming.headers["x-upload-content-type"]) ??
       stringField(meta, "contentType") ??
       "application/octet-stream";
-    const id = openSession(context, bucket, name, contentType);
+    const declared = headerText(incoming.headers["x-upload-content-length"]);
+    const ifGenerationMatch = params.get("ifGenerationMatch") ?? undefined;
+    if (!generationMatches(context, bucket, name, ifGenerationMatch)) return conditionNotMet();
+    const id = openSession(context, {
+      bucket,
+      name,
+      contentType,
+      total: declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined,
+      ifGenerationMatch,
+    });
     const location = new URL(
       `/upload/storage/v1/b/${encodeURIComponent(bucket)}/o`,
       context.baseUrl,
@@ -392,42 +453,142 @@ function startUpload(context: Context, incoming: Incoming, bucket: string): Repl
   return jsonError(400, `Invalid upload type: ${uploadType ?? ""}`, "invalid");
 }
 
-function openSession(context: Context, bucket: string, name: string, contentType: string): string {
+function openSession(context: Context, start: SessionStart): string {
   const id = randomBytes(16).toString("base64url");
-  context.sessions.set(id, { bucket, name, contentType, chunks: [], received: 0 });
+  context.sessions.set(id, new ResumableSession(start));
   return id;
 }
 
 /**
- * One PUT per chunk. `Content-Range: bytes a-b/total` (or `bytes a-*\/*`, "the rest, size
- * unknown") appends; the upload completes when the total is reached or, with the total
- * unknown, when a chunk says `*`; `bytes *\/…` only asks how far the server got (308).
+ * A `PUT` to a session URI (see gcs-resumable.ts): a chunk, or a status query. The session URI
+ * is its own credential, as on GCS, so no token is needed; but one that is sent must be valid
+ * (the client library sends its bearer token on every request of the upload).
  */
 function resumeUpload(context: Context, incoming: Incoming, id: string): Reply {
+  if (
+    incoming.headers.authorization !== undefined &&
+    !authorized(context, incoming.headers.authorization)
+  ) {
+    return unauthorized();
+  }
+  const outcome = advanceSession(context, incoming, id);
+  switch (outcome.kind) {
+    case "missing":
+      return jsonError(404, "No such upload session.", "notFound");
+    case "error":
+      return jsonError(outcome.error.status, outcome.error.message, outcome.error.reason);
+    case "incomplete":
+      return { status: 308, headers: persistedRange(outcome.persisted) };
+    case "stored":
+      return json(200, objectResource(outcome.stored, context.baseUrl));
+    case "precondition":
+      return conditionNotMet();
+  }
+}
+
+type Advance =
+  | Exclude<SessionOutcome, { kind: "complete" }>
+  | { kind: "missing" }
+  | { kind: "precondition" }
+  | { kind: "stored"; stored: GcsStoredObject };
+
+/** Applies a session `PUT` (either API); the session's last byte writes the object. */
+function advanceSession(context: Context, incoming: Incoming, id: string): Advance {
+  const finished = context.finished.get(id);
+  if (finished) return { kind: "stored", stored: finished };
   const session = context.sessions.get(id);
-  if (!session) return jsonError(404, "No such upload session.", "notFound");
-  const range = /^bytes (?:(\d+)-(\d+|\*)|\*)\/(\d+|\*)$/.exec(
-    headerText(incoming.headers["content-range"]) ?? "bytes 0-*/*",
-  );
-  if (!range) return jsonError(400, "Invalid Content-Range.", "invalid");
-  const [, start, end, total] = range;
-  if (start !== undefined) {
-    const overlap = session.received - Number(start);
-    if (overlap < 0) return jsonError(400, "Chunk starts past the received data.", "invalid");
-    const fresh = incoming.body.subarray(Math.min(overlap, incoming.body.length));
-    session.chunks.push(fresh);
-    session.received += fresh.length;
+  if (!session) return { kind: "missing" };
+  const range = parseContentRange(headerText(incoming.headers["content-range"]));
+  if (!range) {
+    return {
+      kind: "error",
+      error: { status: 400, message: "Invalid Content-Range.", reason: "invalid" },
+    };
   }
-  const complete =
-    total === "*" ? start !== undefined && end === "*" : session.received >= Number(total);
-  if (!complete) {
-    const headers: Record<string, string> = {};
-    if (session.received > 0) headers["Range"] = `bytes=0-${session.received - 1}`;
-    return { status: 308, headers };
-  }
+  const outcome = session.put(range, incoming.body);
+  if (outcome.kind !== "complete") return outcome;
+  const { bucket, name, contentType, data } = outcome.object;
   context.sessions.delete(id);
-  const data = Buffer.concat(session.chunks);
-  return storeObject(context, session.bucket, session.name, data, session.contentType);
+  if (!generationMatches(context, bucket, name, session.start.ifGenerationMatch)) {
+    return { kind: "precondition" };
+  }
+  const stored = context.store.put(bucket, name, data, contentType, context.now());
+  context.finished.set(id, stored);
+  return { kind: "stored", stored };
+}
+
+/** The bytes that arrived before the `drop-upload` fault cut the connection are persisted. */
+function interruptUpload(context: Context, incoming: Incoming): void {
+  const id = incoming.url.searchParams.get("upload_id");
+  const session = id === null ? undefined : context.sessions.get(id);
+  const range = parseContentRange(headerText(incoming.headers["content-range"]));
+  if (session && range) session.put(range, incoming.body, true);
+  recordUpload(context, incoming, "chunk", "dropped");
+}
+
+/** `ifGenerationMatch`: `0` means "only if there is no such object yet". */
+function generationMatches(
+  context: Context,
+  bucket: string,
+  name: string,
+  ifGenerationMatch: string | undefined,
+): boolean {
+  if (ifGenerationMatch === undefined) return true;
+  const current = context.store.get(bucket, name, context.now())?.info.generation ?? "0";
+  return current === ifGenerationMatch;
+}
+
+function conditionNotMet(): Reply {
+  return jsonError(
+    412,
+    "At least one of the pre-conditions you specified did not hold.",
+    "conditionNotMet",
+  );
+}
+
+/** Which step of a resumable upload a JSON or XML API request is, if it is one. */
+function uploadRequestOf(incoming: Incoming): GcsUploadRecord["request"] | undefined {
+  const { url, method } = incoming;
+  if (url.searchParams.has("upload_id")) {
+    const range = parseContentRange(headerText(incoming.headers["content-range"]));
+    return range?.kind === "query" ? "query" : "chunk";
+  }
+  const jsonStart =
+    method === "POST" &&
+    url.pathname.startsWith("/upload/") &&
+    url.searchParams.get("uploadType") === "resumable";
+  const xmlStart =
+    method === "POST" && headerText(incoming.headers["x-goog-resumable"]) === "start";
+  return jsonStart || xmlStart ? "initiate" : undefined;
+}
+
+function recordUpload(
+  context: Context,
+  incoming: Incoming,
+  request: GcsUploadRecord["request"],
+  status: GcsUploadRecord["status"],
+): void {
+  const contentRange = headerText(incoming.headers["content-range"]);
+  context.uploads.push({
+    request,
+    ...(contentRange === undefined ? {} : { contentRange }),
+    bytes: incoming.body.length,
+    status,
+    authorization: incoming.headers.authorization !== undefined,
+  });
+}
+
+/** How many body bytes may arrive before the `drop-upload` fault cuts this request, if it does. */
+function dropPoint(
+  context: Context,
+  fault: GcsFault | undefined,
+  method: string | undefined,
+  url: URL,
+): number | undefined {
+  if (fault?.kind !== "drop-upload" || method !== "PUT" || !url.searchParams.has("upload_id")) {
+    return undefined;
+  }
+  return context.dropped < (fault.times ?? 1) ? Math.max(0, fault.afterBytes) : undefined;
 }
 
 function storeObject(
@@ -535,33 +696,81 @@ function json(status: number, value: unknown): Reply {
 // ---------------------------------------------------------------- XML API (signed URLs)
 
 function xmlApi(context: Context, incoming: Incoming): Reply {
+  const reply = xmlRoutes(context, incoming);
+  const request = uploadRequestOf(incoming);
+  if (request) recordUpload(context, incoming, request, reply.status);
+  return reply;
+}
+
+function xmlRoutes(context: Context, incoming: Incoming): Reply {
   const { url, method } = incoming;
   const uploadId = url.searchParams.get("upload_id");
   if (uploadId !== null) return resumeXmlUpload(context, incoming, uploadId);
   const [bucket, name] = splitBucketPath(url.pathname);
   if (!bucket)
     return xmlError({ status: 400, code: "InvalidURI", message: "Couldn't parse the bucket." });
-  if (!hasV4QuerySignature(incoming.target)) {
-    return xmlError({
-      status: 403,
-      code: "AccessDenied",
-      message: "Access denied.",
-      details: "Anonymous caller does not have storage.objects.get access.",
-    });
+  if (isPostPolicyRequest(method, name, headerText(incoming.headers["content-type"]))) {
+    return postPolicyUpload(context, incoming, bucket);
   }
-  const verdict = verifyV4SignedUrl(
-    { method, target: incoming.target, headers: incoming.headers },
-    {
-      now: context.now(),
-      publicKeys: context.publicKeys,
-      futureAllowanceMs: context.options.signedUrlFutureAllowanceMs,
-    },
-  );
+  const verdict = verifySignedUrl(context, incoming);
   if (!verdict.ok) return xmlError(verdict.error);
   if (name === undefined) {
     return method === "GET" ? xmlList(context, bucket) : methodNotAllowed();
   }
   return xmlObject(context, incoming, bucket, name);
+}
+
+/** A browser form upload with a V4 POST policy (see gcs-post-policy.ts). */
+function postPolicyUpload(context: Context, incoming: Incoming, bucket: string): Reply {
+  const verdict = verifyPostPolicy({
+    bucket,
+    body: incoming.body,
+    contentType: headerText(incoming.headers["content-type"]),
+    nowMs: context.now(),
+    publicKeys: context.publicKeys,
+  });
+  if (!verdict.ok) return xmlError(verdict.error);
+  const stored = context.store.put(
+    bucket,
+    verdict.key,
+    verdict.data,
+    verdict.contentType,
+    context.now(),
+  );
+  const headers = { ETag: `"${etagOf(stored.info)}"`, "x-goog-hash": googHash(stored.data) };
+  if (verdict.status !== 201) return { status: verdict.status, headers };
+  const reply = xml(
+    201,
+    `<PostResponse><Bucket>${escapeXml(bucket)}</Bucket><Key>${escapeXml(verdict.key)}</Key><ETag>"${etagOf(stored.info)}"</ETag></PostResponse>`,
+  );
+  return { ...reply, headers: { ...reply.headers, ...headers } };
+}
+
+/** A V4 or V2 signed URL, verified on the server's clock; anything else is anonymous. */
+function verifySignedUrl(
+  context: Context,
+  incoming: Incoming,
+): { ok: true } | { ok: false; error: GcsXmlError } {
+  const request = { method: incoming.method, target: incoming.target, headers: incoming.headers };
+  if (hasV4QuerySignature(incoming.target)) {
+    return verifyV4SignedUrl(request, {
+      now: context.now(),
+      publicKeys: context.publicKeys,
+      futureAllowanceMs: context.options.signedUrlFutureAllowanceMs,
+    });
+  }
+  if (hasV2QuerySignature(incoming.target)) {
+    return verifyV2SignedUrl(request, { now: context.now(), publicKeys: context.publicKeys });
+  }
+  return {
+    ok: false,
+    error: {
+      status: 403,
+      code: "AccessDenied",
+      message: "Access denied.",
+      details: "Anonymous caller does not have storage.objects.get access.",
+    },
+  };
 }
 
 function xmlObject(context: Context, incoming: Incoming, bucket: string, name: string): Reply {
@@ -589,7 +798,7 @@ function xmlObject(context: Context, incoming: Incoming, bucket: string, name: s
   }
   if (method === "POST" && headerText(incoming.headers["x-goog-resumable"]) === "start") {
     const contentType = incoming.headers["content-type"] ?? "application/octet-stream";
-    const id = openSession(context, bucket, name, contentType);
+    const id = openSession(context, { bucket, name, contentType });
     return {
       status: 201,
       headers: { Location: `${context.baseUrl}${incoming.url.pathname}?upload_id=${id}` },
@@ -598,14 +807,25 @@ function xmlObject(context: Context, incoming: Incoming, bucket: string, name: s
   return methodNotAllowed();
 }
 
-/** The XML API's resumable session: one PUT of the whole body completes it. */
+/** The XML API's resumable session: the same protocol, answered in XML. */
 function resumeXmlUpload(context: Context, incoming: Incoming, id: string): Reply {
-  const session = context.sessions.get(id);
-  if (!session) return xmlError({ status: 404, code: "NoSuchUpload", message: "No such upload." });
-  context.sessions.delete(id);
-  const { bucket, name, contentType } = session;
-  const stored = context.store.put(bucket, name, incoming.body, contentType, context.now());
-  return { status: 200, headers: { ETag: `"${etagOf(stored.info)}"` } };
+  const outcome = advanceSession(context, incoming, id);
+  switch (outcome.kind) {
+    case "missing":
+      return xmlError({ status: 404, code: "NoSuchUpload", message: "No such upload." });
+    case "error":
+      return xmlError({ status: 400, code: "InvalidArgument", message: outcome.error.message });
+    case "incomplete":
+      return { status: 308, headers: persistedRange(outcome.persisted) };
+    case "stored":
+      return { status: 200, headers: { ETag: `"${etagOf(outcome.stored.info)}"` } };
+    case "precondition":
+      return xmlError({
+        status: 412,
+        code: "PreconditionFailed",
+        message: "At least one of the pre-conditions you specified did not hold.",
+      });
+  }
 }
 
 function splitBucketPath(pathname: string): [string | undefined, string | undefined] {
@@ -680,7 +900,11 @@ function escapeXml(text: string): string {
 
 // ---------------------------------------------------------------- bodies
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+/** The request body; with `cutAt`, only its first `cutAt` bytes once that many have arrived. */
+async function readBody(
+  req: IncomingMessage,
+  cutAt?: number,
+): Promise<{ body: Buffer; cut: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -688,8 +912,11 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
     size += buffer.length;
     if (size > MAX_BODY_BYTES) throw new Error(`request body over ${MAX_BODY_BYTES} bytes`);
     chunks.push(buffer);
+    if (cutAt !== undefined && size >= cutAt) {
+      return { body: Buffer.concat(chunks).subarray(0, cutAt), cut: true };
+    }
   }
-  return Buffer.concat(chunks);
+  return { body: Buffer.concat(chunks), cut: false };
 }
 
 /** `multipart/related` as the client library writes it: a JSON metadata part, then the media. */

@@ -40,6 +40,40 @@ export function redirectGoogleTokenRequests(
   };
 }
 
+/** Where the client library sends JSON API and resumable upload requests by default. */
+const GOOGLE_STORAGE_ORIGIN = "https://storage.googleapis.com";
+
+/**
+ * Sends the requests a google-auth-library client makes for `@google-cloud/storage` to
+ * Google's storage endpoint (`https://storage.googleapis.com/...`) to `apiUrl` instead. The
+ * library sends resumable uploads (`createWriteStream`, `save`, `createResumableUpload`)
+ * through the auth client, so a `Storage` left on its default endpoint, which authenticates
+ * every step of a resumable upload, is tested against the fake with this. JSON API calls
+ * (`download`, `getFiles`, ...) do not pass through the auth client and are not redirected:
+ * point those at the fake with `apiEndpoint`. Returns a function that removes the redirect.
+ */
+export function redirectGoogleStorageRequests(
+  authClient: { transporter: unknown },
+  apiUrl: string,
+): () => void {
+  const gaxios = gaxiosOf(authClient.transporter);
+  const target = new URL(apiUrl);
+  const interceptor: RequestInterceptor = {
+    resolved: (config) => {
+      const url = String(config.url);
+      if (url === GOOGLE_STORAGE_ORIGIN || url.startsWith(`${GOOGLE_STORAGE_ORIGIN}/`)) {
+        const moved = new URL(url.slice(GOOGLE_STORAGE_ORIGIN.length), target.origin);
+        config.url = config.url instanceof URL ? moved : moved.href;
+      }
+      return config;
+    },
+  };
+  gaxios.interceptors.request.add(interceptor);
+  return () => {
+    gaxios.interceptors.request.delete(interceptor);
+  };
+}
+
 function gaxiosOf(transporter: unknown): GaxiosLike {
   for (const candidate of [transporter, (transporter as { instance?: unknown })?.instance]) {
     const request = (candidate as Partial<GaxiosLike> | undefined)?.interceptors?.request;

@@ -8,6 +8,8 @@ export type {
 export { S3_MIN_PART_BYTES } from "./s3-multipart.js";
 export { S3_HUGE_ERROR_BODY_BYTES } from "./s3-faults.js";
 export type { S3Fault } from "./s3-faults.js";
+export { DEFAULT_CORS_EXPOSE_HEADERS } from "./s3-cors.js";
+export type { S3CorsOptions } from "./s3-cors.js";
 export type { SkewErrorStyle } from "./s3-auth.js";
 export type { ServerFlavor } from "./s3-errors.js";
 export { DATE_HEADER_MODES } from "./server-clock.js";
@@ -16,13 +18,18 @@ export { startGcsTestServer } from "./gcs-server.js";
 export type {
   GcsGrantRecord,
   GcsRequestCounts,
+  GcsUploadRecord,
   GcsTestServer,
   GcsTestServerOptions,
 } from "./gcs-server.js";
 export type { GcsEndpoint, GcsFault, GcsFaults } from "./gcs-faults.js";
 export { generateTestPrivateKey, publicKeysOf, testServiceAccount } from "./gcs-service-account.js";
 export type { GcsTestAccount, ServiceAccountKey } from "./gcs-service-account.js";
-export { redirectGoogleTokenRequests } from "./gcs-token-redirect.js";
+export {
+  redirectGoogleStorageRequests,
+  redirectGoogleTokenRequests,
+} from "./gcs-token-redirect.js";
+export { RESUMABLE_CHUNK_GRANULARITY } from "./gcs-resumable.js";
 export {
   INVALID_JWT_SIGNATURE,
   INVALID_JWT_TIME,
@@ -39,6 +46,9 @@ export type {
 } from "./azure-skew-proxy.js";
 export { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME, startAzurite } from "./azure-azurite.js";
 export type { Azurite, AzuriteOptions } from "./azure-azurite.js";
+export { startAzuriteProcess } from "./azure-azurite-process.js";
+export type { AzuriteProcess, AzuriteProcessOptions } from "./azure-azurite-process.js";
+export { faketimeEnv, findLibfaketime } from "./libfaketime.js";
 export { HUGE_ERROR_BODY_BYTES } from "./azure-proxy-faults.js";
 export type { AzureProxyFaults } from "./azure-proxy-faults.js";
 export { authenticationFailed, azureError, azureTime } from "./azure-errors.js";

@@ -39,6 +39,7 @@ import {
   requestedOperation,
   runOperation,
 } from "./s3-operations.js";
+import { type S3CorsOptions, createS3Cors } from "./s3-cors.js";
 import { isPostObjectRequest, postObject } from "./s3-post-object.js";
 import { type DateHeaderMode, createServerClock, dateHeaders, httpDate } from "./server-clock.js";
 import { type RawHeader, parseQuery, percentDecode, sha256Hex } from "./sigv4.js";
@@ -150,6 +151,12 @@ export interface S3TestServerOptions {
    * @default 64 MiB
    */
   maxPostBodyBytes?: number;
+  /**
+   * Answer pages on other origins as a bucket with a CORS configuration does (preflights, and
+   * `Access-Control-*` headers on every answer, errors included); see `S3CorsOptions`.
+   * @default undefined (no CORS: a browser hides every answer from a page on another origin)
+   */
+  cors?: S3CorsOptions;
 }
 
 /**
@@ -383,6 +390,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
   const log: S3RequestLogEntry[] = [];
   let attempts = 0;
   let port = 0;
+  const cors = options.cors ? createS3Cors(options.cors) : undefined;
 
   function send(
     req: IncomingMessage,
@@ -395,6 +403,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     const requestId = randomBytes(8).toString("hex").toUpperCase();
     const hostId = randomBytes(48).toString("base64");
     res.sendDate = false;
+    cors?.decorate(req, res);
     if (flavor === "s3") {
       if (!(isError && codeOnlyErrors)) {
         res.setHeader("x-amz-request-id", requestId);
@@ -677,7 +686,11 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
         done?.();
       });
   };
-  server.on("request", (req, res) => dispatch(req, res, false));
+  server.on("request", (req, res) => {
+    // A preflight is the browser asking, not the page: it is neither counted nor logged.
+    if (cors?.preflight(req, res)) return;
+    dispatch(req, res, false);
+  });
   server.on("checkContinue", (req, res) => dispatch(req, res, true));
 
   await new Promise<void>((resolve, reject) => {
