@@ -103,19 +103,33 @@ function policyExpiry(expires: GenerateSignedPostPolicyV4Options["expires"], now
   return expiresMs;
 }
 
-/** Where the form posts, chosen as `@google-cloud/storage` 7 and 8 choose it. */
+/** Where the form posts, chosen as the caller's `@google-cloud/storage` (7 or 8) chooses it. */
 function policyUrl(file: PostPolicyFile, options: GenerateSignedPostPolicyV4Options): string {
   const { storage } = file;
   const bucket = file.bucket.name;
   const universe = storage.universeDomain ?? "googleapis.com";
   if (storage.customEndpoint) {
-    return typeof process.env["STORAGE_EMULATOR_HOST"] === "string"
+    return typeof process.env["STORAGE_EMULATOR_HOST"] === "string" &&
+      emulatorUrlCarriesBucket(storage)
       ? `${storage.apiEndpoint}/${bucket}`
       : String(storage.apiEndpoint);
   }
   if (options.virtualHostedStyle) return `https://${bucket}.storage.${universe}/`;
   if (options.bucketBoundHostname) return `${options.bucketBoundHostname}/`;
   return `https://storage.${universe}/${bucket}/`;
+}
+
+/**
+ * Whether this library gives an emulator's form URL the bucket: from 7.20.0 on (before, the
+ * bare endpoint). Read from the version the library records on its `Storage`; when that is
+ * missing, as the newest does.
+ */
+function emulatorUrlCarriesBucket(storage: PostPolicyFile["storage"]): boolean {
+  const version = (storage as { packageJson?: { version?: unknown } }).packageJson?.version;
+  if (typeof version !== "string") return true;
+  // "7.15.0" -> [7, 15]: the major and minor are all the comparison needs.
+  const [major = 0, minor = 0] = version.split(".").map(Number);
+  return major > 7 || (major === 7 && minor >= 20);
 }
 
 function assertPostPolicyFile(file: unknown): asserts file is PostPolicyFile {
