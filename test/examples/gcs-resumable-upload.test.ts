@@ -43,7 +43,7 @@ describe("examples/gcs-resumable-upload", () => {
     // A custom endpoint: createWriteStream's session goes without a token (401); the one
     // createResumableUpload opens carries it, and the upload completes on its URI.
     expect(summary.customEndpoint).toMatchObject({
-      directError: "Request failed with status code 401",
+      directError: "Invalid Credentials",
       outcome: "succeeded",
       storedEqual: true,
       uploads: [

@@ -13,6 +13,24 @@ import { afterEach, expect } from "vitest";
 
 export const MINUTE = 60_000;
 
+/**
+ * The `@google-cloud/storage` of this run: the newest in the whole suite, the lowest of the peer
+ * range in the minimum-versions leg (vitest.min.config.ts).
+ */
+export const STORAGE_VERSION: string = (
+  new Storage() as unknown as { packageJson: { version: string } }
+).packageJson.version;
+
+/**
+ * What the library does itself, where that differs between the versions the legs run, as
+ * measured on each. Another version throws: measure it before claiming anything of it.
+ */
+export function measuredOnStorage<T>(byVersion: Record<string, T>): T {
+  if (!Object.hasOwn(byVersion, STORAGE_VERSION))
+    throw new Error(`@google-cloud/storage ${STORAGE_VERSION}: not measured here`);
+  return byVersion[STORAGE_VERSION] as T;
+}
+
 /** The skews the suite runs at: server minus client. */
 export const SKEWS = [
   ["+20 min", 20 * MINUTE],
