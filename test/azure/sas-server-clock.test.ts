@@ -12,9 +12,10 @@ import {
   withSkewRecovery,
 } from "@skewguard/azure-blob";
 import { OffsetStore } from "@skewguard/diagnosis";
-import { type AzuriteProcess, findLibfaketime, startAzuriteProcess } from "@skewguard/testkit";
+import { type AzuriteProcess, startAzuriteProcess } from "@skewguard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HOUR, MINUTE } from "./fixtures.js";
+import { libfaketimeFor } from "../faketime.js";
 
 /**
  * SAS URLs fetched from Azurite itself running on the server's clock: a child process under
@@ -25,17 +26,7 @@ import { HOUR, MINUTE } from "./fixtures.js";
  * SKEWGUARD_REQUIRE_FAKETIME, under which (and under CI) a missing library fails this suite.
  */
 
-const libfaketime = findLibfaketime();
-if (!libfaketime && (process.env["CI"] || process.env["SKEWGUARD_REQUIRE_FAKETIME"])) {
-  throw new Error(
-    "libfaketime is not installed: scripts/test.sh installs it (apt-get install libfaketime)",
-  );
-}
-if (!libfaketime) {
-  console.warn(
-    "sas-server-clock.test.ts skipped: libfaketime is not installed (apt-get install libfaketime)",
-  );
-}
+const libfaketime = libfaketimeFor("sas-server-clock.test.ts");
 
 const CONTAINER = "sas-server-clock";
 const SEED = "seed.txt";

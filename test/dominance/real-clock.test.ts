@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import type { S3TestServer } from "@skewguard/testkit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SECRET, s3Server } from "../s3/fixtures.js";
+import { libfaketimeFor } from "../faketime.js";
 
 /**
  * A client process whose clock is really off: run under libfaketime (`FAKETIME=-2d`), so the
@@ -21,25 +22,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
 const DAY = 86_400_000;
 
-function findLibfaketime(): string | undefined {
-  const candidates = ["/usr/lib/faketime/libfaketime.so.1"];
-  for (const dir of existsSync("/usr/lib") ? readdirSync("/usr/lib") : []) {
-    candidates.push(join("/usr/lib", dir, "faketime", "libfaketime.so.1"));
-  }
-  return candidates.find((path) => existsSync(path));
-}
-
-const libfaketime = findLibfaketime();
-if (!libfaketime && (process.env["CI"] || process.env["SKEWGUARD_REQUIRE_FAKETIME"])) {
-  throw new Error(
-    "libfaketime is not installed: scripts/test.sh installs it (apt-get install libfaketime)",
-  );
-}
-if (!libfaketime) {
-  console.warn(
-    "real-clock.test.ts skipped: libfaketime is not installed (apt-get install libfaketime)",
-  );
-}
+const libfaketime = libfaketimeFor("real-clock.test.ts");
 
 /** The newest modification time under `dir`, tests excluded. */
 function newest(dir: string): number {
