@@ -10,6 +10,7 @@ const pkg = (name: string, entry = "index") =>
  */
 export const sourceAliases = [
   { find: /^@skewguard\/diagnosis\/adapter$/, replacement: pkg("diagnosis", "adapter") },
+  { find: /^@skewguard\/diagnosis\/engine$/, replacement: pkg("diagnosis", "engine") },
   { find: /^@skewguard\/diagnosis$/, replacement: pkg("diagnosis") },
   { find: /^@skewguard\/testkit$/, replacement: pkg("testkit") },
   { find: /^@skewguard\/aws\/adapter$/, replacement: pkg("aws", "adapter") },

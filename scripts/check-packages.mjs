@@ -1,10 +1,18 @@
 // Checks every publishable package as users will get it: publint on the package folder and
 // "are the types wrong" on its packed tarball (ESM and CJS entry points, both with types); then
-// what the core + AWS plugin weigh in a browser bundle, which must hold no `node:` import.
+// what the core + AWS plugin weigh in a browser bundle, up front and at the first failure
+// (the failure path is a chunk of its own), which must hold no `node:` import.
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CEILING_BYTES, kb, measureBrowserBundles, TARGET_BYTES } from "./browser-bundle-size.mjs";
+import {
+  CEILING_BYTES,
+  describe,
+  kb,
+  measureBrowserBundles,
+  TARGET_BYTES,
+  TOTAL_CEILING_BYTES,
+} from "./browser-bundle-size.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const packagesDir = join(root, "packages");
@@ -30,13 +38,15 @@ for (const dir of readdirSync(packagesDir)) {
   }
 }
 const { plugin, s3Share } = await measureBrowserBundles();
-const overBudget = plugin.gzipBytes > CEILING_BYTES;
-const target = plugin.gzipBytes <= TARGET_BYTES ? "target met" : "target not met";
+const upFront = plugin.eager.gzipBytes;
+const total = upFront + plugin.lazy.gzipBytes;
+const overBudget = upFront > CEILING_BYTES || total > TOTAL_CEILING_BYTES;
+const target = upFront <= TARGET_BYTES ? "target met" : "target not met";
 console.log(
-  `${overBudget ? "FAIL" : "ok  "} browser bundle: core + @skewguard/aws plugin ${kb(plugin.gzipBytes)} min+gzip (${kb(plugin.minBytes)} min; ceiling ${kb(CEILING_BYTES)}, target ${kb(TARGET_BYTES)}: ${target})`,
+  `${overBudget ? "FAIL" : "ok  "} browser bundle: core + @skewguard/aws plugin ${describe(plugin)} (ceilings ${kb(CEILING_BYTES)} up front, ${kb(TOTAL_CEILING_BYTES)} in all; target ${kb(TARGET_BYTES)} up front: ${target})`,
 );
 console.log(
-  `     browser bundle: skewguard's share of an S3 page (client, presigner, plugin) ${kb(s3Share.gzipBytes)} min+gzip (${kb(s3Share.minBytes)} min)`,
+  `     browser bundle: skewguard's share of an S3 page (client, presigner, plugin) ${describe(s3Share)}`,
 );
 if (overBudget) failed++;
 for (const [what, found] of [

@@ -61,11 +61,11 @@ Time:2026-11-23T10:00:00.1234567Z</Message><AuthenticationErrorDetail>Request da
   },
 ];
 
-export function diagnoseCases(print) {
+export async function diagnoseCases(print) {
   for (const c of CASES) {
     const clock = { now: () => c.signedAtMs };
     const recovery = new SkewRecovery(c.provider, { clock, offsets: new OffsetStore({ clock }) });
-    const diagnosis = recovery.diagnose({
+    const diagnosis = await recovery.diagnose({
       provider: c.provider,
       host: "demo.local:443",
       sentAt: c.signedAtMs,

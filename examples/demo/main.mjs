@@ -28,7 +28,7 @@ export async function main({ print = console.log } = {}) {
   print("\n== 2. Learning a server's clock from Date headers (HTP interval intersection) ==");
   learnOffset(print);
   print("\n== 3. Naming the cause of real-shaped signature failures ==");
-  diagnoseCases(print);
+  await diagnoseCases(print);
   return summary;
 }
 

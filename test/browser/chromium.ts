@@ -44,14 +44,20 @@ export async function launchChromium(): Promise<Browser> {
 const src = (pkg: string, entry = "index") =>
   fileURLToPath(new URL(`../../packages/${pkg}/src/${entry}.ts`, import.meta.url));
 
+/** A built page: its files by name (`page.js` is the entry), as a server sends them. */
+export type PageFiles = ReadonlyMap<string, string>;
+
 /**
  * Bundles a page script as a user's bundler would for a browser (the `browser` conditions of
- * the SDK and of skewguard's packages), from skewguard's sources, like the rest of the suite.
+ * the SDK and of skewguard's packages), from skewguard's sources, like the rest of the suite,
+ * split into chunks where the code loads one with `import()` (skewguard's failure path).
  */
-export async function bundlePage(entry: string): Promise<string> {
+export async function bundlePage(entry: string): Promise<PageFiles> {
   const result = await build({
-    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
+    entryPoints: { page: fileURLToPath(new URL(entry, import.meta.url)) },
     bundle: true,
+    splitting: true,
+    outdir: "/page",
     platform: "browser",
     format: "esm",
     target: "es2022",
@@ -59,6 +65,7 @@ export async function bundlePage(entry: string): Promise<string> {
     logLevel: "silent",
     alias: {
       "@skewguard/diagnosis/adapter": src("diagnosis", "adapter"),
+      "@skewguard/diagnosis/engine": src("diagnosis", "engine"),
       "@skewguard/diagnosis": src("diagnosis"),
       "@skewguard/aws/adapter": src("aws", "adapter"),
       "@skewguard/aws": src("aws"),
@@ -66,24 +73,41 @@ export async function bundlePage(entry: string): Promise<string> {
     },
     plugins: [browserTwins],
   });
-  const file = result.outputFiles[0];
-  if (file === undefined) throw new Error(`esbuild produced nothing for ${entry}`);
-  return file.text;
+  const files = new Map(
+    result.outputFiles.map((file) => [file.path.slice("/page/".length), file.text]),
+  );
+  if (!files.has("page.js")) throw new Error(`esbuild produced no page.js for ${entry}`);
+  return files;
 }
 
 export interface PageServer {
   url: string;
+  /** The scripts the browser asked for, in order (`/page.js`, then chunks as they load). */
+  fetched: string[];
   close(): Promise<void>;
 }
 
-/** Serves one page and its script from an origin of its own (another port than the S3 server's). */
-export async function servePage(script: string): Promise<PageServer> {
+/**
+ * Serves one page and its scripts from an origin of its own (another port than the S3 server's).
+ * `missing` scripts are answered 404, as after a deployment that removed them.
+ */
+export async function servePage(
+  files: PageFiles,
+  missing: (path: string) => boolean = () => false,
+): Promise<PageServer> {
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>skewguard</title></head><body><script type="module" src="/page.js"></script></body></html>`;
+  const fetched: string[] = [];
   const server: Server = createServer((req, res) => {
-    if (req.url === "/page.js") {
-      res.writeHead(200, { "Content-Type": "text/javascript" });
+    const path = req.url ?? "/";
+    const script = files.get(path.slice(1));
+    if (script !== undefined && missing(path)) {
+      fetched.push(path);
+      res.writeHead(404).end();
+    } else if (script !== undefined) {
+      fetched.push(path);
+      res.writeHead(200, { "Content-Type": "text/javascript", "Cache-Control": "no-store" });
       res.end(script);
-    } else if (req.url === "/favicon.ico") {
+    } else if (path === "/favicon.ico") {
       res.writeHead(204).end();
     } else {
       res.writeHead(200, { "Content-Type": "text/html" });
@@ -94,6 +118,7 @@ export async function servePage(script: string): Promise<PageServer> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/`,
+    fetched,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

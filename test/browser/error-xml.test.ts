@@ -19,12 +19,12 @@ let server: PageServer;
 let page: Page;
 
 beforeAll(async () => {
-  const [launched, script] = await Promise.all([
+  const [launched, files] = await Promise.all([
     launchChromium(),
     bundlePage("./error-xml-page.mjs"),
   ]);
   browser = launched;
-  server = await servePage(script);
+  server = await servePage(files);
   page = await browser.newPage();
   await page.goto(server.url);
   await page.waitForFunction(() => (globalThis as { pageReady?: boolean }).pageReady === true);

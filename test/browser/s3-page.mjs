@@ -96,4 +96,24 @@ window.skewguardTrial = async ({ endpoint, bucket }) => {
   const bareFetched = await fetchUrl(await bareGetSignedUrl(bare, image, { expiresIn: 600 }));
   return { upload, putImage, get, img, fetched, bareImg, bareFetched, events };
 };
+// One object written and read back through one client with the plugin.
+// `bare`: the same without skewguard.
+window.skewguardPutGet = async ({ endpoint, bucket, key, bare = false }) => {
+  const events = [];
+  const client = clientFor(endpoint);
+  if (!bare) {
+    client.middlewareStack.use(
+      getSkewRecoveryPlugin(client.config, { onEvent: (e) => events.push(e) }),
+    );
+  }
+  const put = await attempt(async () => {
+    const out = await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key }));
+    return out.ETag;
+  });
+  const get = await attempt(async () => {
+    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return await out.Body.transformToString();
+  });
+  return { put, get, events: events.map((event) => event.type) };
+};
 window.pageReady = true;

@@ -46,9 +46,9 @@ let browser: Browser;
 let page: PageServer;
 
 beforeAll(async () => {
-  const [launched, script] = await Promise.all([launchChromium(), bundlePage("./s3-page.mjs")]);
+  const [launched, files] = await Promise.all([launchChromium(), bundlePage("./s3-page.mjs")]);
   browser = launched;
-  page = await servePage(script);
+  page = await servePage(files);
 });
 
 afterAll(async () => {
@@ -154,4 +154,97 @@ describe("S3 in a browser page, server clock off", () => {
       });
     }
   }
+});
+
+describe("the failure path, a chunk of its own", () => {
+  it("is not fetched by a page whose requests succeed, and is fetched once at the first refusal", async () => {
+    const cors = { exposeHeaders: DEFAULT_CORS_EXPOSE_HEADERS };
+    const agreeing = await startS3TestServer({ cors, idleTimeoutMs: 30_000 });
+    const skewed = await startS3TestServer({
+      clockOffsetMs: 20 * MINUTE,
+      cors,
+      idleTimeoutMs: 30_000,
+    });
+    const tab = await browser.newPage();
+    const fetchedBefore = page.fetched.length;
+    const failureChunks = () =>
+      page.fetched.slice(fetchedBefore).filter((path) => path.startsWith("/failure-path"));
+    try {
+      await tab.goto(page.url);
+      await tab.waitForFunction(() => (globalThis as { pageReady?: boolean }).pageReady === true);
+      const putGet = (endpoint: string, key: string) =>
+        tab.evaluate(
+          (args) =>
+            (
+              globalThis as unknown as { skewguardPutGet: (a: typeof args) => Promise<unknown> }
+            ).skewguardPutGet(args),
+          { endpoint, bucket: BUCKET, key },
+        );
+
+      const calm = await putGet(agreeing.url, "calm.txt");
+      expect(calm).toMatchObject({
+        put: { ok: true },
+        get: { ok: true, value: "calm.txt" },
+        events: [],
+      });
+      expect(answers(agreeing)).toEqual(["PUT calm.txt 200", "GET calm.txt 200"]);
+      expect(failureChunks()).toEqual([]);
+
+      const healed = (await putGet(skewed.url, "healed.txt")) as { events: string[] };
+      expect(healed).toMatchObject({ put: { ok: true }, get: { ok: true, value: "healed.txt" } });
+      expect(healed.events).toContain("request.recovered");
+      expect(answers(skewed)).toEqual([
+        "PUT healed.txt 403",
+        "PUT healed.txt 200",
+        "GET healed.txt 200",
+      ]);
+      expect(failureChunks()).toHaveLength(1);
+    } finally {
+      await tab.close();
+      await agreeing.close();
+      await skewed.close();
+    }
+  });
+});
+
+describe("the failure path unreachable (a deployment removed its chunk)", () => {
+  it("leaves the failure to the SDK, as without skewguard", async () => {
+    const cors = { exposeHeaders: DEFAULT_CORS_EXPOSE_HEADERS };
+    const skewed = await startS3TestServer({
+      clockOffsetMs: 20 * MINUTE,
+      cors,
+      idleTimeoutMs: 30_000,
+    });
+    const broken = await servePage(await bundlePage("./s3-page.mjs"), (path) =>
+      path.startsWith("/failure-path"),
+    );
+    const tab = await browser.newPage();
+    try {
+      await tab.goto(broken.url);
+      await tab.waitForFunction(() => (globalThis as { pageReady?: boolean }).pageReady === true);
+      const putGet = (key: string, bare: boolean) =>
+        tab.evaluate(
+          (args) =>
+            (
+              globalThis as unknown as { skewguardPutGet: (a: typeof args) => Promise<unknown> }
+            ).skewguardPutGet(args),
+          { endpoint: skewed.url, bucket: BUCKET, key, bare },
+        );
+      const bare = await putGet("bare.txt", true);
+      const bareAnswers = answers(skewed);
+      skewed.log.length = 0;
+      const outcome = (await putGet("sdk.txt", false)) as { events: string[] };
+      // The SDK's own clock-skew retry heals the PUT, as it does bare; skewguard claims nothing.
+      expect(bare).toMatchObject({ put: { ok: true }, get: { ok: true, value: "bare.txt" } });
+      expect(bareAnswers).toEqual(["PUT bare.txt 403", "PUT bare.txt 200", "GET bare.txt 200"]);
+      expect(outcome).toMatchObject({ put: { ok: true }, get: { ok: true, value: "sdk.txt" } });
+      expect(outcome.events).not.toContain("request.recovered");
+      expect(answers(skewed)).toEqual(["PUT sdk.txt 403", "PUT sdk.txt 200", "GET sdk.txt 200"]);
+      expect(broken.fetched.filter((path) => path.startsWith("/failure-path"))).toHaveLength(1);
+    } finally {
+      await tab.close();
+      await broken.close();
+      await skewed.close();
+    }
+  });
 });

@@ -433,7 +433,7 @@ async function everythingSaid(
       };
     })
     .catch((e: unknown) => e);
-  const diagnosis = recovery.diagnose(observation(provider, scenario, headers, status));
+  const diagnosis = await recovery.diagnose(observation(provider, scenario, headers, status));
   return {
     out: JSON.stringify([events, diagnosisOf(thrown)]) + lines.join("\n"),
     events: events.length,

@@ -66,4 +66,20 @@ describe("S3-compatible servers that answer differently", () => {
       expect(events.map((e) => e.type)).toContain("skew.corrected");
     }
   });
+
+  it("a client configured with the server's offset (systemClockOffset) is signed as configured", async () => {
+    for (const skewMs of [20 * MINUTE, -2 * 60 * MINUTE]) {
+      const server = await s3Server({ clockOffsetMs: skewMs });
+      server.objects.set("b/k", Buffer.from("x"));
+      const config = { systemClockOffset: skewMs };
+      const bare = s3Client(server, { wrapped: false, config }).client;
+      const { client, events } = s3Client(server, { config });
+      const send = (c: typeof client) =>
+        counted(server, () => c.send(new GetObjectCommand({ Bucket: "b", Key: "k" })));
+      expect((await send(bare)).attempts).toBe(1);
+      // Nothing learned yet: skewguard signs as the SDK would, and the first request is accepted.
+      expect((await send(client)).attempts).toBe(1);
+      expect(events.map((e) => e.type)).not.toContain("request.resigned");
+    }
+  });
 });

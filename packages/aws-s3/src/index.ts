@@ -15,7 +15,7 @@ export type {
 } from "./presigned-post.js";
 export { SIGNED_REQUEST_CAPTURE_NAME, SKEW_RECOVERY_MIDDLEWARE_NAME } from "@skewguard/aws";
 // So that a handler or a catch block is typed with one import.
-export { diagnosisOf, isSkewguardError, SkewguardError } from "@skewguard/diagnosis";
+export { diagnosisOf, isSkewguardError, SkewguardError } from "@skewguard/diagnosis/engine";
 export type {
   Diagnosis,
   RecoveryOptions,

@@ -1,7 +1,7 @@
 import type { S3Client, ServiceInputTypes } from "@aws-sdk/client-s3";
 import { getSignedUrl as sdkGetSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { RecoveryOptions } from "@skewguard/diagnosis";
-import { endpointKey, SkewRecovery } from "@skewguard/diagnosis/adapter";
+import { endpointKey, SkewRecovery } from "@skewguard/diagnosis/engine";
 import { recoveryFor } from "@skewguard/aws/adapter";
 
 type SdkPresignOptions = NonNullable<Parameters<typeof sdkGetSignedUrl>[2]>;

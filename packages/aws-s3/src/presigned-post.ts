@@ -5,7 +5,7 @@ import {
   createPresignedPost as sdkCreatePresignedPost,
 } from "@aws-sdk/s3-presigned-post";
 import type { RecoveryOptions } from "@skewguard/diagnosis";
-import { endpointKey, SkewRecovery } from "@skewguard/diagnosis/adapter";
+import { endpointKey, SkewRecovery } from "@skewguard/diagnosis/engine";
 import { recoveryFor } from "@skewguard/aws/adapter";
 
 export type { PresignedPost, PresignedPostOptions };

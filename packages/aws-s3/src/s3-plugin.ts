@@ -1,6 +1,6 @@
 import type { ClockConfig, SkewRecoveryPlugin, SkewRecoveryPluginOptions } from "@skewguard/aws";
 import { type EndpointOf, skewRecoveryPlugin } from "@skewguard/aws/adapter";
-import { endpointKey, SkewRecovery } from "@skewguard/diagnosis/adapter";
+import { endpointKey, SkewRecovery } from "@skewguard/diagnosis/engine";
 
 /**
  * S3's offset key: a virtual-hosted bucket's name is cut off the host, so every bucket behind

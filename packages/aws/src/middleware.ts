@@ -1,5 +1,5 @@
 import type { AttemptReport, RecoveryOutcome, SkewRecovery } from "@skewguard/diagnosis/adapter";
-import { endpointKey } from "@skewguard/diagnosis/adapter";
+import { endpointKey } from "@skewguard/diagnosis/engine";
 import { HttpRequest, HttpResponse } from "@smithy/protocol-http";
 import {
   type FinalizeHandler,

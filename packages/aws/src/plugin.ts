@@ -1,5 +1,5 @@
 import type { RecoveryOptions } from "@skewguard/diagnosis";
-import { SkewRecovery } from "@skewguard/diagnosis/adapter";
+import { SkewRecovery } from "@skewguard/diagnosis/engine";
 import type { MiddlewareStack } from "@smithy/types";
 import { SIGNED_REQUEST_CAPTURE_NAME, SKEW_RECOVERY_MIDDLEWARE_NAME } from "./constants.js";
 import { type EndpointOf, skewRecoveryMiddleware } from "./middleware.js";

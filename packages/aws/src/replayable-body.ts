@@ -1,9 +1,9 @@
-import { SkewguardError } from "@skewguard/diagnosis";
 import {
   FRAMING_ALLOWANCE_BYTES,
   type ReplayBudget,
+  SkewguardError,
   teeForReplay,
-} from "@skewguard/diagnosis/adapter";
+} from "@skewguard/diagnosis/engine";
 import type { Readable } from "node:stream";
 
 /** A request body that can be handed to the transport once, or once per attempt. */

@@ -1,5 +1,5 @@
 import type { SignedFacts } from "@skewguard/diagnosis";
-import { parseAmzDate } from "@skewguard/diagnosis/adapter";
+import { parseAmzDate } from "@skewguard/diagnosis/engine";
 import { HttpRequest } from "@smithy/protocol-http";
 import type {
   FinalizeHandler,

@@ -1,5 +1,5 @@
 import { type ParsedErrorBody, nonEmpty, readCapped } from "./error-body.js";
-import { parseHttpDate } from "./http-date.js";
+import { headerTime, isCached } from "./header-evidence.js";
 import { REQUEST_ID_HEADERS } from "./headers.js";
 import { awsErrorTypeHeader, readAwsJsonError, withMessageFacts } from "./parse-aws-protocols.js";
 import { readAzureErrorDetails, readAzureErrorXml } from "./parse-azure.js";
@@ -32,7 +32,7 @@ export function readEvidence(obs: Observation): ResponseEvidence {
     const parsed = withMessageFacts(readBody(obs));
     const facts = withHeaderFacts(parsed.facts, obs.headers);
     const time = [...bodyTime(obs, parsed), ...headerTime(obs.headers)];
-    return { facts, time, cached: obs.headers?.["age"] !== undefined };
+    return { facts, time, cached: isCached(obs.headers) };
   } catch {
     return { facts: {}, time: [], cached: false };
   }
@@ -114,11 +114,4 @@ function bodyTime(obs: Observation, parsed: ParsedErrorBody): TimeEvidence[] {
   const source: TimeSource =
     parsed.timeSource ?? (obs.provider === "azure" ? "azure-detail-time" : "s3-server-time");
   return [{ source, serverTimeMs, resolutionMs, fromBody: true }];
-}
-
-/** `Date` states whole seconds: the true time lies anywhere in the following second. */
-function headerTime(headers: HeaderMap | undefined): TimeEvidence[] {
-  const serverTimeMs = parseHttpDate(headers?.["date"]);
-  if (serverTimeMs === undefined) return [];
-  return [{ source: "date-header", serverTimeMs, resolutionMs: 1000, fromBody: false }];
 }

@@ -346,6 +346,17 @@ describe("SkewRecovery.run", () => {
     expect(t.plans.at(-1)?.offsetMs).toBe(0);
   });
 
+  it("knowing nothing of the endpoint, plans the SDK's own offset within the correction bound", async () => {
+    const t = setup({ aheadMs: 20 * MIN });
+    // A client configured (or taught) 20 minutes ahead: signed as the bare SDK signs it.
+    await t.run({ host: "fresh.example", ownOffsetMs: 20 * MIN });
+    expect(t.plans[0]?.offsetMs).toBe(20 * MIN);
+    expect(t.plans).toHaveLength(1);
+    // Beyond the bound (one forged Date taught the SDK 2099): the local clock instead.
+    await t.run({ host: "forged.example", ownOffsetMs: 40 * 365 * 24 * 60 * MIN });
+    expect(t.plans.at(-2)?.offsetMs).toBe(0);
+  });
+
   it("signs with an alias's clock until the host has its own", async () => {
     const t = setup();
     await t.run({ host: "api.example" });

@@ -6,20 +6,17 @@ import type {
   SendAttempt,
 } from "./attempt.js";
 import { systemClock } from "./clock.js";
-import { classifyClockVerdict, isPresignedExpiry } from "./constants.js";
-import { type HeldReading, decide } from "./decide.js";
+import type { HeldReading } from "./decide.js";
 import type { SigningVerdict } from "./estimator.js";
-import { diagnose } from "./diagnose.js";
 import { attachDiagnosis } from "./diagnosis-of.js";
 import { createEventSink, type EventSink, type Logger } from "./emitter.js";
 import { SkewguardError } from "./errors.js";
 import type { SkewguardEvent } from "./events.js";
-import { readEvidence } from "./evidence.js";
+import { headerTime, isCached } from "./header-evidence.js";
 import { REQUEST_ID_HEADERS, toHeaderMap } from "./headers.js";
 import { getDefaultOffsetStore, type OffsetStore } from "./offset-store.js";
 import { probeServerClock } from "./probe.js";
 import { FRAMING_ALLOWANCE_BYTES, ReplayBudget } from "./replay-budget.js";
-import { readSdkError } from "./sdk-error.js";
 import type {
   Clock,
   ClockVerdict,
@@ -99,6 +96,24 @@ export const RECOVERY_DEFAULTS = {
   probe: true,
   probeTimeoutMs: 3_000,
 } as const;
+
+/** What the engine reads and decides a failure with, loaded on the first one. */
+type FailurePath = typeof import("./failure-path.js");
+
+let failurePath: Promise<FailurePath> | undefined;
+
+/**
+ * The failure path, loaded once per process at the first failed attempt (a page whose requests
+ * succeed never fetches it). A load that failed (a chunk a deployment removed, a page gone
+ * offline) is tried again at the next failure.
+ */
+function loadFailurePath(): Promise<FailurePath> {
+  failurePath ??= import("./failure-path.js").catch((error: unknown) => {
+    failurePath = undefined;
+    throw error;
+  });
+  return failurePath;
+}
 
 const UNTRUSTED: ReadonlySet<SampleOutcome> = new Set([
   "untrusted-disagreeing",
@@ -215,16 +230,23 @@ export class SkewRecovery {
     return this.signingOffsetMs(target.host, target.aliases);
   }
 
-  /** The first attempt's offset: the SDK's own when the estimate cannot tell them apart. */
+  /**
+   * The first attempt's offset: the SDK's own when the estimate cannot tell them apart, or
+   * when nothing is known of the endpoint yet and the SDK's offset is within the correction
+   * bound (skewguard then has no reason to sign otherwise than the SDK would, and a failure it
+   * cannot judge is left to the SDK's own retry). An offset beyond the bound is what one forged
+   * `Date` teaches the SDK: the local clock is signed on instead, as the estimator would.
+   */
   #firstOffsetMs(request: RecoveryRequest): number {
     const own = request.ownOffsetMs;
+    const estimate =
+      this.offsets.get(request.host) ??
+      request.aliases?.map((alias) => this.offsets.get(alias)).find(Boolean);
     if (own !== undefined) {
-      const estimate =
-        this.offsets.get(request.host) ??
-        request.aliases?.map((alias) => this.offsets.get(alias)).find(Boolean);
       if (estimate && own >= estimate.lowMs && own <= estimate.highMs) return own;
+      if (!estimate && Math.abs(own) <= this.offsets.maxCorrectionMs) return own;
     }
-    return this.signingOffsetMs(request.host, request.aliases);
+    return estimate ? offsetToSignWith(estimate) : 0;
   }
 
   /** Whether anything is known of the clock of `host` (or of one of its aliases). */
@@ -250,8 +272,17 @@ export class SkewRecovery {
       resent: false,
       ...(stepAside ? { sdkClock: true as const } : {}),
     });
-    if (!first.obs) {
+    if (!first.failure) {
       tell(request, { declined: false, resent: false });
+      return settle(first.report);
+    }
+    let failure: FailurePath;
+    try {
+      failure = await loadFailurePath();
+    } catch {
+      // Without its failure path the engine cannot judge: it declines, and the SDK's own
+      // handling of the failure stands, as without skewguard.
+      tell(request, { declined: true, why: UNLOADED, resent: false });
       return settle(first.report);
     }
     if (request.signal?.aborted === true) {
@@ -260,7 +291,7 @@ export class SkewRecovery {
       tell(request, { declined: true, resent: false });
       return settle(first.report);
     }
-    const decision = this.#judge(first.obs, request, stepAside);
+    const decision = this.#judge(failure, first.failure(failure), request, stepAside);
     if (decision.offsetMs === undefined) {
       tell(request, outcomeOf(decision, false));
       return settle(first.report, decision.diagnosis);
@@ -272,18 +303,19 @@ export class SkewRecovery {
     });
     // skewguard acted: whatever the resend gave, the SDK's own clock handling has no say in it.
     tell(request, { declined: false, resent: true });
-    if (!second.obs) {
+    if (!second.failure) {
       if (second.failed === false)
         this.#recovered(request, second.report, first.sentAt, second.sentAt);
       return settle(second.report);
     }
     // The engine sees this was the corrective resend: it diagnoses and never resends again.
-    return settle(second.report, this.#judge(second.obs, request, false).diagnosis);
+    const last = this.#judge(failure, second.failure(failure), request, false);
+    return settle(second.report, last.diagnosis);
   }
 
   /**
-   * Sends one attempt. `obs` is set for a failure with a response (to be judged); a success
-   * is sampled here and comes back without one.
+   * Sends one attempt. `failure` is set for a failure with a response: it builds the
+   * observation to judge once the failure path is loaded. A success is sampled here.
    */
   async #attempt<T>(
     request: RecoveryRequest,
@@ -291,7 +323,7 @@ export class SkewRecovery {
     plan: AttemptPlan,
   ): Promise<{
     report: AttemptReport<T>;
-    obs?: Observation;
+    failure?: (path: FailurePath) => Observation;
     failed?: boolean;
     sentAt: number;
     receivedAt: number;
@@ -307,13 +339,16 @@ export class SkewRecovery {
       if (report.response && this.wantsSuccessSample(request.host)) {
         // A success is evidence twice over: its Date, and the server's acceptance of the
         // signing time (which no lying Date can fake, and which confirms a held reading).
-        const obs = this.#observation(request, report, plan, times);
-        const { time, cached } = readEvidence(obs);
-        this.#learn(obs, time, cached, false, signingVerdictOf(obs, "none", false));
+        // Only its headers tell time: a success's body is never an error document.
+        const obs = this.#observation(request, report, plan, times, undefined);
+        const time = headerTime(obs.headers);
+        this.#learn(obs, time, isCached(obs.headers), false, signingVerdictOf(obs, "none", false));
       }
       return { report, failed, sentAt, receivedAt };
     }
-    return { report, failed, obs: this.#observation(request, report, plan, times), ...times };
+    const failure = (path: FailurePath) =>
+      this.#observation(request, report, plan, times, path.readSdkError);
+    return { report, failed, failure, ...times };
   }
 
   #observation<T>(
@@ -321,9 +356,13 @@ export class SkewRecovery {
     report: AttemptReport<T>,
     plan: AttemptPlan,
     times: { sentAt: number; receivedAt: number },
+    readSdkError: FailurePath["readSdkError"] | undefined,
   ): Observation {
     const response = report.response?.() ?? {};
-    const fromError = response.error === undefined ? undefined : readSdkError(response.error);
+    const fromError =
+      response.error === undefined || readSdkError === undefined
+        ? undefined
+        : readSdkError(response.error);
     const headers = {
       ...fromError?.headers,
       ...(response.headers === undefined ? {} : toHeaderMap(response.headers)),
@@ -357,11 +396,13 @@ export class SkewRecovery {
    * hand back. Emits `request.resigned`, `recovery.skipped` and `signature.diagnosed`.
    */
   #judge(
+    failure: FailurePath,
     obs: Observation,
     request: RecoveryRequest,
     signedBySdk: boolean,
   ): Decision & { diagnosis?: Diagnosis } {
-    const { facts, time, cached } = readEvidence(obs);
+    const { classifyClockVerdict, isPresignedExpiry, decide } = failure;
+    const { facts, time, cached } = failure.readEvidence(obs);
     const verdict = classifyClockVerdict(obs.status, facts);
     const presignedExpiry = obs.presigned === true || isPresignedExpiry(facts);
     // A server that refused the signature while its clock disagrees with what we learned is
@@ -411,7 +452,9 @@ export class SkewRecovery {
     }
     // A 404 or a policy denial is not a signature failure: nothing to diagnose, no noise.
     const diagnosis =
-      verdict === "none" ? undefined : this.#diagnoseAndEmit(obs, facts, estimate, decision);
+      verdict === "none"
+        ? undefined
+        : this.#diagnoseAndEmit(failure, obs, facts, estimate, decision);
     if (decision.skipReason) {
       this.#emit(obs, estimate, {
         type: "recovery.skipped",
@@ -459,15 +502,15 @@ export class SkewRecovery {
   }
 
   /**
-   * Learns the server's clock from a response and decides nothing: for probes and for
-   * responses outside a request the adapter runs (token-endpoint and API traffic it only
-   * watches). Never throws.
+   * Learns the server's clock from a response's headers (`Date`, `Age`) and decides nothing:
+   * for probes and for responses outside a request the adapter runs (token-endpoint and API
+   * traffic it only watches). Never throws.
    */
   sample(obs: Observation): OffsetEstimate | undefined {
     const fresh = this.#freshEstimate(obs);
     if (fresh) return fresh;
-    const { time, cached } = readEvidence(obs);
-    return this.#learn(obs, time, cached, false, undefined).estimate;
+    const time = headerTime(obs.headers);
+    return this.#learn(obs, time, isCached(obs.headers), false, undefined).estimate;
   }
 
   /**
@@ -484,19 +527,21 @@ export class SkewRecovery {
    * Diagnoses a failure the adapter saw outside a request it runs (a presigned URL the user
    * fetched). Learns from the failure's clock readings first; emits `signature.diagnosed`.
    */
-  diagnose(obs: Observation): Diagnosis {
-    const { facts, time, cached } = readEvidence(obs);
+  async diagnose(obs: Observation): Promise<Diagnosis> {
+    const failure = await loadFailurePath();
+    const { facts, time, cached } = failure.readEvidence(obs);
     const estimate = this.#learn(obs, time, cached, false, undefined).estimate;
-    return this.#diagnoseAndEmit(obs, facts, estimate);
+    return this.#diagnoseAndEmit(failure, obs, facts, estimate);
   }
 
   #diagnoseAndEmit(
+    failure: FailurePath,
     obs: Observation,
     facts: ErrorFacts,
     estimate: OffsetEstimate | undefined,
     decision?: Decision,
   ): Diagnosis {
-    const found = diagnose({
+    const found = failure.diagnose({
       observation: obs,
       facts,
       ...(estimate ? { estimate } : {}),
@@ -597,6 +642,9 @@ export class SkewRecovery {
     this.#sink.emit(event);
   }
 }
+
+/** Why the engine declined a failure it could not judge (see `loadFailurePath`). */
+const UNLOADED = "skewguard's failure reader could not be loaded; the SDK handles this failure";
 
 /** How long a held reading whose trial was refused for its signature waits for another. */
 export const HELD_RETRIAL_AFTER_MS = 60_000;
