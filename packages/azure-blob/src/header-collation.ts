@@ -68,16 +68,6 @@ function specialRank(char: string | undefined): number {
   return 0;
 }
 
-/** Lexicographic, a shorter key first. */
-function compareKeys(a: number[], b: number[]): number {
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const diff = (a[i] ?? 0) - (b[i] ?? 0);
-    if (diff !== 0) return diff < 0 ? -1 : 1;
-  }
-  return Math.sign(a.length - b.length);
-}
-
 function compareSpecials(a: string, b: string): number {
   const length = Math.max(a.length, b.length);
   for (let i = 0; i < length; i++) {
@@ -87,11 +77,34 @@ function compareSpecials(a: string, b: string): number {
   return 0;
 }
 
+/**
+ * Levels 1 and 2 of a name as one string whose code-unit order is their order (each level
+ * lexicographic, a shorter key first, level 2 deciding only when level 1 ties): the weights as
+ * characters, then a separator below every weight (a key that runs out first sorts first), then
+ * the case key.
+ */
+function sortKey(name: string): string {
+  const chars = (key: number[]) => key.map((weight) => String.fromCharCode(weight)).join("");
+  return `${chars(primaryKey(name))}\u0000${chars(caseKey(name))}`;
+}
+
+/** Sort keys of the names seen so far: a client sends the same few `x-ms-*` names every time. */
+const sortKeys = new Map<string, string>();
+const MAX_CACHED_NAMES = 512;
+
+function cachedSortKey(name: string): string {
+  let key = sortKeys.get(name);
+  if (key === undefined) {
+    key = sortKey(name);
+    if (sortKeys.size < MAX_CACHED_NAMES) sortKeys.set(name, key);
+  }
+  return key;
+}
+
 /** Compares two (lower-cased) header names the way the storage service orders them. */
 export function compareHeaderNames(a: string, b: string): number {
-  return (
-    compareKeys(primaryKey(a), primaryKey(b)) ||
-    compareKeys(caseKey(a), caseKey(b)) ||
-    compareSpecials(a, b)
-  );
+  const keyA = cachedSortKey(a);
+  const keyB = cachedSortKey(b);
+  if (keyA !== keyB) return keyA < keyB ? -1 : 1;
+  return compareSpecials(a, b);
 }

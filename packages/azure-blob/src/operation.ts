@@ -53,12 +53,12 @@ const RULES: readonly OperationRule[] = [
 
 export function operationName(
   method: string,
-  url: string,
+  url: string | URL,
   hasHeader: (name: string) => boolean,
 ): string | undefined {
   let query: URLSearchParams;
   try {
-    query = new URL(url).searchParams;
+    query = (typeof url === "string" ? new URL(url) : url).searchParams;
   } catch {
     return undefined;
   }

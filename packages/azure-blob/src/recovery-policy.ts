@@ -46,9 +46,17 @@ async function sendWithRecovery(
   next: SendRequest,
   { recovery, signer, singleAttempt = false }: SkewRecoveryPolicyOptions,
 ): Promise<PipelineResponse> {
-  const host = endpointKey(request.url);
-  if (host === undefined) return next(request);
-  const operation = operationName(request.method, request.url, (name) => request.headers.has(name));
+  const url = parsedUrl(request.url);
+  const host = url && endpointKey(url);
+  if (url === undefined || host === undefined) return next(request);
+  // Named only when an event or an observation asks: most requests never need it.
+  let operation: { name: string | undefined } | undefined;
+  const named = () => {
+    operation ??= {
+      name: operationName(request.method, url, (name) => request.headers.has(name)),
+    };
+    return operation.name;
+  };
   // Only a pipeline that can re-sign has a reason to keep a copy of a stream body. Nothing is
   // read ahead: the first attempt streams the body while the copy is kept.
   const body = signer
@@ -58,7 +66,9 @@ async function sendWithRecovery(
     return await recovery.run(
       {
         host,
-        ...(operation ? { operation } : {}),
+        get operation() {
+          return named();
+        },
         replayable: () => body.replayable,
         resendAllowed: signer !== undefined && !singleAttempt,
         ...(isSas(request.url) ? { presigned: true } : {}),
@@ -102,6 +112,15 @@ function report(
       response.readableStreamBody?.resume();
     },
   };
+}
+
+/** The request's URL, parsed once for the endpoint and the operation. */
+function parsedUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A SAS URL carries `sig` in its query; a regular expression spares a URL parse per request. */

@@ -20,7 +20,7 @@ export interface RecoveryRequest {
    */
   aliases?: readonly string[];
   /** Names the request in events, e.g. `PutObject`. */
-  operation?: string;
+  operation?: string | undefined;
   /**
    * Whether the request can be sent a second time with the same body. A function is asked
    * only when a resend is being decided (a streamed body is known to fit its replay buffer

@@ -40,6 +40,21 @@ describe("OffsetStore", () => {
     expect(store.get("new:1")).toBeDefined();
   });
 
+  it("keeps the order of use when reads alternate between hosts", () => {
+    const store = new OffsetStore({ maxHosts: 3, clock: { now: () => T0 } });
+    for (const host of ["a:1", "b:1", "c:1"]) store.observe(host, sample(1_000));
+    store.get("c:1"); // already the most recent
+    store.get("a:1");
+    store.get("c:1"); // after a, so c is the most recent again: b is the oldest
+    store.observe("d:1", sample(1_000));
+    expect(store.get("b:1")).toBeUndefined();
+    for (const host of ["a:1", "c:1", "d:1"]) expect(store.get(host)).toBeDefined();
+    store.delete("d:1");
+    store.observe("e:1", sample(1_000));
+    store.observe("f:1", sample(1_000)); // a is the oldest now
+    expect(store.get("a:1")).toBeUndefined();
+  });
+
   it("reports the estimate before and after a sample", () => {
     const store = new OffsetStore({ clock: { now: () => T0 } });
     const first = store.observe("h:1", sample(1_000));

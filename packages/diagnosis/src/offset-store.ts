@@ -54,6 +54,8 @@ export function normalizeHost(host: string): string {
 /** One learned offset per endpoint, bounded in size. */
 export class OffsetStore {
   readonly #states = new Map<string, EstimatorState>();
+  /** The key inserted last (the map's most recently used), while it is in the map. */
+  #newest: string | undefined;
   readonly #maxHosts: number;
   readonly #clock: Clock;
   readonly #estimator: EstimatorOptions | undefined;
@@ -123,19 +125,25 @@ export class OffsetStore {
   }
 
   delete(host: string): boolean {
-    return this.#states.delete(normalizeHost(host));
+    const key = normalizeHost(host);
+    if (key === this.#newest) this.#newest = undefined;
+    return this.#states.delete(key);
   }
 
   clear(): void {
     this.#states.clear();
+    this.#newest = undefined;
   }
 
   /** Reads an entry and marks it most recently used (a Map iterates in insertion order). */
   #touch(key: string): EstimatorState | undefined {
     const state = this.#states.get(key);
-    if (state !== undefined) {
+    // Re-inserting costs a map deletion on every signed request; the endpoint a client talks
+    // to is almost always the one it used last, and that one needs no move.
+    if (state !== undefined && key !== this.#newest) {
       this.#states.delete(key);
       this.#states.set(key, state);
+      this.#newest = key;
     }
     return state;
   }
@@ -143,6 +151,7 @@ export class OffsetStore {
   #put(key: string, state: EstimatorState): void {
     this.#states.delete(key);
     this.#states.set(key, state);
+    this.#newest = key;
     for (const oldest of this.#states.keys()) {
       if (this.#states.size <= this.#maxHosts) break;
       this.#states.delete(oldest);
