@@ -3,8 +3,8 @@ import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import base, { sourceAliases } from "./vitest.config.js";
 
-// The minimum-versions leg: the S3, Azure, GCS and AWS integration suites and the OpenTelemetry
-// bridge's tests, with every SDK they import taken from test/min-versions, which installs the
+// The minimum-versions leg: the S3, Azure, GCS and AWS integration suites, the stream and
+// multipart-upload suites and the OpenTelemetry bridge's tests, with every SDK they import taken from test/min-versions, which installs the
 // lowest version of each peer range the packages declare (and the SDK packages of that era the
 // suites import beside them). Everything else (the adapters' own dependencies, vitest, the
 // testkit's servers) is what the other legs run.
@@ -40,8 +40,14 @@ export default defineConfig({
       "test/azure/**/*.test.ts",
       "test/gcs/**/*.test.ts",
       "test/aws/**/*.test.ts",
+      "test/streams/**/*.test.ts",
+      "test/s3-uploads/**/*.test.ts",
       "packages/otel/src/**/*.test.ts",
     ],
+    // The one test left to the newest SDKs: with concurrent stream uploads refused early, 3.700
+    // reads no body chunk before the refusal, so the test cannot set up the shared replay
+    // budget it measures (README, "Supported versions").
+    testNamePattern: /^(?!S3 stream uploads.*concurrent uploads at \+20 min share one budget)/,
     exclude: ["**/node_modules/**"],
   },
 });
