@@ -18,6 +18,9 @@ import {
 export async function runGcsBench({ rounds, recoveryRuns, bursts }) {
   const sdk = sdkOf("gcs", "@google-cloud/storage");
   const { Storage } = sdk.module;
+  // The service account as an auth client: google-auth-library 10 and later warn, on every
+  // client made, that `credentials` is deprecated.
+  const { JWT } = sdkOf("gcs", "google-auth-library").module;
   const { OffsetStore } = await import(dist("diagnosis"));
   const { startGcsTestServer, redirectGoogleTokenRequests, testServiceAccount } = await import(
     dist("testkit")
@@ -35,7 +38,11 @@ export async function runGcsBench({ rounds, recoveryRuns, bursts }) {
       apiEndpoint: server.url,
       useAuthWithCustomEndpoint: true,
       projectId: "bench",
-      credentials: { client_email: account.client_email, private_key: account.private_key },
+      authClient: new JWT({
+        email: account.client_email,
+        key: account.private_key,
+        scopes: ["https://www.googleapis.com/auth/cloud-platform"],
+      }),
       retryOptions: { autoRetry: false },
     });
     const storage = wrapped ? withSkewRecovery(bare, { offsets: new OffsetStore() }) : bare;

@@ -52,6 +52,8 @@ export function sampleGaxiosResponses(
     const grant = isTokenGrant(config);
     if (grant) learnTokenHost(endpoints, config?.url);
     if (grant && status >= 400) return;
+    // As for API responses: a success the engine would not read costs no header copy.
+    if (status < 400 && !recovery.wantsSuccessSample(host)) return;
     recovery.sample({
       provider: "gcs",
       host,
