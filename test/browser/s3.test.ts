@@ -3,7 +3,7 @@ import {
   type S3TestServer,
   startS3TestServer,
 } from "@skewguard/testkit";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundlePage, launchChromium, type PageServer, servePage } from "./chromium.js";
 
@@ -156,6 +156,22 @@ describe("S3 in a browser page, server clock off", () => {
   }
 });
 
+async function openPage(tab: Page, server: PageServer): Promise<void> {
+  await tab.goto(server.url);
+  await tab.waitForFunction(() => (globalThis as { pageReady?: boolean }).pageReady === true);
+}
+
+/** The page's `skewguardPutGet`: one object written and read back, with skewguard or `bare`. */
+function putGetIn(tab: Page, args: { endpoint: string; key: string; bare?: boolean }) {
+  return tab.evaluate(
+    (a) =>
+      (
+        globalThis as unknown as { skewguardPutGet: (b: typeof a) => Promise<unknown> }
+      ).skewguardPutGet(a),
+    { bucket: BUCKET, ...args },
+  );
+}
+
 describe("the failure path, a chunk of its own", () => {
   it("is not fetched by a page whose requests succeed, and is fetched once at the first refusal", async () => {
     const cors = { exposeHeaders: DEFAULT_CORS_EXPOSE_HEADERS };
@@ -170,16 +186,8 @@ describe("the failure path, a chunk of its own", () => {
     const failureChunks = () =>
       page.fetched.slice(fetchedBefore).filter((path) => path.startsWith("/failure-path"));
     try {
-      await tab.goto(page.url);
-      await tab.waitForFunction(() => (globalThis as { pageReady?: boolean }).pageReady === true);
-      const putGet = (endpoint: string, key: string) =>
-        tab.evaluate(
-          (args) =>
-            (
-              globalThis as unknown as { skewguardPutGet: (a: typeof args) => Promise<unknown> }
-            ).skewguardPutGet(args),
-          { endpoint, bucket: BUCKET, key },
-        );
+      await openPage(tab, page);
+      const putGet = (endpoint: string, key: string) => putGetIn(tab, { endpoint, key });
 
       const calm = await putGet(agreeing.url, "calm.txt");
       expect(calm).toMatchObject({
@@ -220,16 +228,9 @@ describe("the failure path unreachable (a deployment removed its chunk)", () => 
     );
     const tab = await browser.newPage();
     try {
-      await tab.goto(broken.url);
-      await tab.waitForFunction(() => (globalThis as { pageReady?: boolean }).pageReady === true);
+      await openPage(tab, broken);
       const putGet = (key: string, bare: boolean) =>
-        tab.evaluate(
-          (args) =>
-            (
-              globalThis as unknown as { skewguardPutGet: (a: typeof args) => Promise<unknown> }
-            ).skewguardPutGet(args),
-          { endpoint: skewed.url, bucket: BUCKET, key, bare },
-        );
+        putGetIn(tab, { endpoint: skewed.url, key, bare });
       const bare = await putGet("bare.txt", true);
       const bareAnswers = answers(skewed);
       skewed.log.length = 0;
