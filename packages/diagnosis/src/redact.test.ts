@@ -226,6 +226,12 @@ describe("redact", () => {
       ["https://admin:hunter2@proxy.example.com:8080/x", "hunter2", "@proxy.example.com:8080/x"],
       ['{"secretAccessKey":"wJalrXUtnFEMI/K7MDENG"}', "wJalrX", '{"secretAccessKey":"'],
       ["aws_secret_access_key=wJalrXUtnFEMI", "wJalrX", "aws_secret_access_key="],
+      // A JWT glued to a word (found by test/fuzz): the opaque run takes its `eyJ` along.
+      [
+        "service#InvalidSignatureExceyJeojk1UOH-IL0jeZEGLWJXNGG.eyJZ-61f3Q_54u0T84fKe9__eYicJqOh0marBH6--ufdzp02l9mb0O99EPo3lp4ept",
+        "LWJXNGG",
+        "service#",
+      ],
     ] as const) {
       const out = redactString(`before ${text} after`);
       expect(out, text).toContain(REDACTED);

@@ -93,8 +93,13 @@ const PREFIXED_PATTERNS: readonly RegExp[] = [
   /eyJ[\w-]{4,}(?:\.[\w-]*){0,2}/g,
 ];
 
-/** Markers side by side (a JWT's segments, each redacted) read as one. */
-const ADJACENT_MARKERS = /\[REDACTED\](?:[.\-_]?\[REDACTED\])+/g;
+/**
+ * Markers side by side (a JWT's segments, each redacted) read as one, and so do two markers
+ * around a base64url run that reaches the second through a dot: the rest of a JWT's first
+ * segment, whose `eyJ` start an opaque run glued before it took along
+ * (`...ExceyJhbGc` + `iOiJIUzI1NiJ9.` + `eyJzdWIi...`).
+ */
+const ADJACENT_MARKERS = /\[REDACTED\](?:(?:[.\-_]|[\w-]*\.)?\[REDACTED\])+/g;
 
 /**
  * Long opaque base64 runs (secret keys, account keys, session tokens, HMACs in base64): a run
