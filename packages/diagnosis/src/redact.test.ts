@@ -232,6 +232,12 @@ describe("redact", () => {
         "LWJXNGG",
         "service#",
       ],
+      // A JWT whose signature alone would not look random enough (found by test/fuzz).
+      [
+        "eyJZ-61f3Q_54u0T84fKe9__eYi.eyJZ-61f3Q_54u0T84fKe9__eYicJqOh0marBH6--ufdzp02l9mb0O99EPo3lp4.9SAENR32Tlrx-uD_CH-ZtgwlZEeNUDWo-omnHBQQCKJ",
+        "ENR32Tlr",
+        "",
+      ],
     ] as const) {
       const out = redactString(`before ${text} after`);
       expect(out, text).toContain(REDACTED);

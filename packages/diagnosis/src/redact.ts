@@ -94,6 +94,14 @@ const PREFIXED_PATTERNS: readonly RegExp[] = [
 ];
 
 /**
+ * The segments after a redacted one, joined by dots, when each is a base64url run as long as a
+ * signature or a payload: the rest of a JWT whose signature the opaque-run test let through
+ * (it misses a random 43-character run now and then, see `looksRandom`). Host labels after a
+ * marker are shorter than that and stay.
+ */
+const JWT_TAIL = /\[REDACTED\](?:\.[\w-]{16,}){1,2}/g;
+
+/**
  * Markers side by side (a JWT's segments, each redacted) read as one, and so do two markers
  * around a base64url run that reaches the second through a dot: the rest of a JWT's first
  * segment, whose `eyJ` start an opaque run glued before it took along
@@ -242,7 +250,7 @@ function scrub(text: string): string {
   for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
   out = out.replace(TOKEN_RUN, scrubRun);
   for (const pattern of PREFIXED_PATTERNS) out = out.replace(pattern, REDACTED);
-  return out.replace(ADJACENT_MARKERS, REDACTED);
+  return out.replace(JWT_TAIL, REDACTED).replace(ADJACENT_MARKERS, REDACTED);
 }
 
 function clip(text: string, limit: number): string {
