@@ -106,7 +106,7 @@ export function parseSignedUrl(text: string): SignedUrlFacts {
  * ```ts
  * const observation: Observation = { provider: "gcs", host, sentAt, receivedAt, status, headers,
  *   body, ...signedFactsOfUrl(url) };
- * recovery.diagnose(observation);
+ * const diagnosis = await recovery.diagnose(observation);
  * ```
  */
 export function signedFactsOfUrl(url: string): SignedUrlObservation | undefined {
