@@ -10,22 +10,24 @@ import { describe, expect, it } from "vitest";
 import { azureServerPerFile, createContainer } from "../azure/fixtures.js";
 import type { BodyRelay } from "./body-relay.mjs";
 import {
-  type GatedStream,
   KIB,
   MINUTE,
   SETTLE_MARGIN_MS,
+  SIDES,
   abortAndSettle,
+  abortDuringSlowStream,
+  abortWhileStalled,
   gatedStream,
   relayTo,
   shapeOf,
+  type GatedStream,
+  type Side,
   until,
   watch,
 } from "./fixtures.js";
 
 const server = azureServerPerFile();
 const CONTAINER = "streams";
-
-type Side = "bare" | "wrapped";
 
 /** The shape of a core-rest-pipeline policy (the package is the SDK's, not this suite's). */
 interface Sent {
@@ -35,7 +37,6 @@ interface PipelinePolicy {
   name: string;
   sendRequest(request: unknown, next: (request: unknown) => Promise<Sent>): Promise<Sent>;
 }
-const SIDES: Side[] = ["bare", "wrapped"];
 
 interface Client {
   service: BlobServiceClient;
@@ -113,19 +114,9 @@ describe("Azure stream uploads: aborts, bare and wrapped side by side", () => {
 
   it("aborted while the body stalls after 1 KiB: settled while the stream is still stalled", async () => {
     const sides = await clients(server());
-    const errors: unknown[] = [];
-    for (const side of SIDES) {
-      const gate = gatedStream(64, KIB, { open: 1 });
-      const controller = new AbortController();
-      const started = sides.relay.bodiesStarted;
-      const call = watch(upload(sides[side], `stalled-${side}`, gate, controller.signal));
-      await until(() => sides.relay.bodiesStarted > started, `${side}: the first body byte`);
-      expect(gate.produced).toBe(1);
-      const { error, settleMs } = await abortAndSettle(controller, call);
-      expect(settleMs, `${side}: ms from abort to settled`).toBeLessThan(SETTLE_MARGIN_MS);
-      errors.push(error);
-      expect(gate.produced).toBe(1);
-    }
+    const errors = await abortWhileStalled(sides.relay, (side, key, gate, signal) =>
+      upload(sides[side], key, gate, signal),
+    );
     expect(shapeOf(errors[1])).toEqual(shapeOf(errors[0]));
     expect(errors[1]).toMatchObject({ name: "AbortError" });
     expect(sides.wrapped.events).toEqual([]);
@@ -133,22 +124,9 @@ describe("Azure stream uploads: aborts, bare and wrapped side by side", () => {
 
   it("aborted during a slow stream: settled before the stream's next chunk", async () => {
     const sides = await clients(server());
-    const errors: unknown[] = [];
-    for (const side of SIDES) {
-      const gate = gatedStream(32, 16 * KIB);
-      const controller = new AbortController();
-      const started = sides.relay.bodiesStarted;
-      const call = watch(upload(sides[side], `slow-${side}`, gate, controller.signal));
-      for (let step = 1; step <= 4; step++) {
-        gate.release();
-        await until(() => gate.produced === step, `${side}: chunk ${step} taken`);
-      }
-      await until(() => sides.relay.bodiesStarted > started, `${side}: the first body byte`);
-      const { error, settleMs } = await abortAndSettle(controller, call);
-      expect(settleMs, `${side}: ms from abort to settled`).toBeLessThan(SETTLE_MARGIN_MS);
-      errors.push(error);
-      expect(gate.produced).toBe(4);
-    }
+    const errors = await abortDuringSlowStream(sides.relay, (side, key, gate, signal) =>
+      upload(sides[side], key, gate, signal),
+    );
     expect(shapeOf(errors[1])).toEqual(shapeOf(errors[0]));
     expect(sides.wrapped.events).toEqual([]);
   });

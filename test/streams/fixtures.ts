@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { Readable } from "node:stream";
-import { afterEach } from "vitest";
+import { afterEach, expect } from "vitest";
 import { type BodyRelay, firstByteRelay } from "./body-relay.mjs";
 
 export const KIB = 1024;
@@ -162,4 +162,70 @@ export async function abortAndSettle(
   controller.abort();
   const error = await call.failure();
   return { error, settleMs: (call.settledAt as number) - abortedAt };
+}
+
+export type Side = "bare" | "wrapped";
+export const SIDES: readonly Side[] = ["bare", "wrapped"];
+
+/** Sends one streamed upload from `side`'s client; the provider's suite says how. */
+export type StreamUpload = (
+  side: Side,
+  key: string,
+  gate: GatedStream,
+  signal: AbortSignal,
+) => Promise<unknown>;
+
+/**
+ * Each side uploads a stream that gives 1 KiB and then stalls; the call is aborted once the
+ * server has that first KiB. Checks that each side settled within the margin without the
+ * stream going on, and returns the errors, bare first.
+ */
+export async function abortWhileStalled(
+  relay: BodyRelay,
+  upload: StreamUpload,
+): Promise<unknown[]> {
+  const errors: unknown[] = [];
+  for (const side of SIDES) {
+    const gate = gatedStream(64, KIB, { open: 1 });
+    const controller = new AbortController();
+    const started = relay.bodiesStarted;
+    const call = watch(upload(side, `stalled-${side}`, gate, controller.signal));
+    // The server has the first KiB: the body is being streamed, and then nothing comes.
+    await until(() => relay.bodiesStarted > started, `${side}: the first body byte`);
+    expect(gate.produced).toBe(1);
+    const { error, settleMs } = await abortAndSettle(controller, call);
+    expect(settleMs, `${side}: ms from abort to settled`).toBeLessThan(SETTLE_MARGIN_MS);
+    errors.push(error);
+    // Settled on the abort alone: the stream was never let go on.
+    expect(gate.produced).toBe(1);
+  }
+  return errors;
+}
+
+/**
+ * Each side uploads a slow stream, one chunk per step on the test's timeline, aborted after
+ * the transport has taken 4 chunks. Checks that each side settled within the margin before
+ * the stream's next chunk, and returns the errors, bare first.
+ */
+export async function abortDuringSlowStream(
+  relay: BodyRelay,
+  upload: StreamUpload,
+): Promise<unknown[]> {
+  const errors: unknown[] = [];
+  for (const side of SIDES) {
+    const gate = gatedStream(32, 16 * KIB);
+    const controller = new AbortController();
+    const started = relay.bodiesStarted;
+    const call = watch(upload(side, `slow-${side}`, gate, controller.signal));
+    for (let step = 1; step <= 4; step++) {
+      gate.release();
+      await until(() => gate.produced === step, `${side}: chunk ${step} taken`);
+    }
+    await until(() => relay.bodiesStarted > started, `${side}: the first body byte`);
+    const { error, settleMs } = await abortAndSettle(controller, call);
+    expect(settleMs, `${side}: ms from abort to settled`).toBeLessThan(SETTLE_MARGIN_MS);
+    errors.push(error);
+    expect(gate.produced).toBe(4);
+  }
+  return errors;
 }

@@ -3,24 +3,26 @@ import type { S3TestServer } from "@skewguard/testkit";
 import { describe, expect, it } from "vitest";
 import { type ClientOptions, measuredOnSdk, s3Client, s3Server } from "../s3/fixtures.js";
 import {
-  type GatedStream,
   KIB,
   MINUTE,
   SETTLE_MARGIN_MS,
+  SIDES,
   abortAndSettle,
+  abortDuringSlowStream,
+  abortWhileStalled,
   gatedStream,
   relayTo,
   shapeOf,
+  type GatedStream,
+  type Side,
   until,
   watch,
 } from "./fixtures.js";
 
-type Side = "bare" | "wrapped";
 /** A finalize-step middleware, as the stack takes it (`as never`: its overloads are per step). */
 type Middleware = (
   next: (args: unknown) => Promise<unknown>,
 ) => (args: unknown) => Promise<unknown>;
-const SIDES: Side[] = ["bare", "wrapped"];
 
 /** A client of each kind on the server, through a relay that sees request bodies arrive. */
 async function clients(server: S3TestServer, options: ClientOptions = {}) {
@@ -76,21 +78,9 @@ describe("S3 stream uploads: aborts, bare and wrapped side by side", () => {
   it("aborted while the body stalls after 1 KiB: settled while the stream is still stalled", async () => {
     const server = await s3Server();
     const sides = await clients(server);
-    const errors: unknown[] = [];
-    for (const side of SIDES) {
-      const gate = gatedStream(64, KIB, { open: 1 });
-      const controller = new AbortController();
-      const started = sides.relay.bodiesStarted;
-      const call = watch(put(sides[side].client, `stalled-${side}`, gate, controller.signal));
-      // The server has the first KiB: the body is being streamed, and then nothing comes.
-      await until(() => sides.relay.bodiesStarted > started, `${side}: the first body byte`);
-      expect(gate.produced).toBe(1);
-      const { error, settleMs } = await abortAndSettle(controller, call);
-      expect(settleMs, `${side}: ms from abort to settled`).toBeLessThan(SETTLE_MARGIN_MS);
-      errors.push(error);
-      // Settled on the abort alone: the stream was never let go on.
-      expect(gate.produced).toBe(1);
-    }
+    const errors = await abortWhileStalled(sides.relay, (side, key, gate, signal) =>
+      put(sides[side].client, key, gate, signal),
+    );
     expect(shapeOf(errors[1])).toEqual(shapeOf(errors[0]));
     expect(errors[1]).toMatchObject({ name: "AbortError" });
     expect(sides.wrapped.events).toEqual([]);
@@ -99,23 +89,9 @@ describe("S3 stream uploads: aborts, bare and wrapped side by side", () => {
   it("aborted during a slow stream: settled before the stream's next chunk", async () => {
     const server = await s3Server();
     const sides = await clients(server);
-    const errors: unknown[] = [];
-    for (const side of SIDES) {
-      const gate = gatedStream(32, 16 * KIB);
-      const controller = new AbortController();
-      const started = sides.relay.bodiesStarted;
-      const call = watch(put(sides[side].client, `slow-${side}`, gate, controller.signal));
-      // A slow stream on the test's timeline: one chunk per step, each taken by the transport.
-      for (let step = 1; step <= 4; step++) {
-        gate.release();
-        await until(() => gate.produced === step, `${side}: chunk ${step} taken`);
-      }
-      await until(() => sides.relay.bodiesStarted > started, `${side}: the first body byte`);
-      const { error, settleMs } = await abortAndSettle(controller, call);
-      expect(settleMs, `${side}: ms from abort to settled`).toBeLessThan(SETTLE_MARGIN_MS);
-      errors.push(error);
-      expect(gate.produced).toBe(4);
-    }
+    const errors = await abortDuringSlowStream(sides.relay, (side, key, gate, signal) =>
+      put(sides[side].client, key, gate, signal),
+    );
     expect(shapeOf(errors[1])).toEqual(shapeOf(errors[0]));
     expect(sides.wrapped.events).toEqual([]);
   });
