@@ -4,7 +4,7 @@ import type {
   PipelineResponse,
   SendRequest,
 } from "@azure/core-rest-pipeline";
-import type { AttemptReport, SkewRecovery } from "@skewguard/diagnosis/adapter";
+import type { AttemptResponse, RecoveryRequest, SkewRecovery } from "@skewguard/diagnosis/adapter";
 import { endpointKey } from "@skewguard/diagnosis/adapter";
 import { SKEW_RECOVERY_POLICY_NAME } from "./constants.js";
 import { operationName } from "./operation.js";
@@ -26,7 +26,12 @@ export interface SkewRecoveryPolicyOptions {
   singleAttempt?: boolean;
 }
 
-const UNTOUCHED: ReplayableBody = { replayable: false, prepare: () => {}, release: () => {} };
+const UNTOUCHED: ReplayableBody = {
+  replayable: false,
+  copies: false,
+  prepare: () => {},
+  release: () => {},
+};
 
 /**
  * Runs in the Retry phase after the SDK's `storageRetryPolicy` (which never retries a 403), so
@@ -41,49 +46,73 @@ export function skewRecoveryPolicy(options: SkewRecoveryPolicyOptions): Pipeline
   };
 }
 
-async function sendWithRecovery(
+function sendWithRecovery(
   request: PipelineRequest,
   next: SendRequest,
   { recovery, signer, singleAttempt = false }: SkewRecoveryPolicyOptions,
 ): Promise<PipelineResponse> {
-  const url = parsedUrl(request.url);
-  const host = url && endpointKey(url);
-  if (url === undefined || host === undefined) return next(request);
-  // Named only when an event or an observation asks: most requests never need it.
-  let operation: { name: string | undefined } | undefined;
-  const named = () => {
-    operation ??= {
-      name: operationName(request.method, url, (name) => request.headers.has(name)),
-    };
-    return operation.name;
-  };
+  const host = endpointKey(request.url);
+  if (host === undefined) return next(request);
   // Only a pipeline that can re-sign has a reason to keep a copy of a stream body. Nothing is
   // read ahead: the first attempt streams the body while the copy is kept.
   const body = signer
     ? toReplayableBody(request, recovery.replayBufferBytes, recovery.replayBudget)
     : UNTOUCHED;
+  const resendAllowed = signer !== undefined && !singleAttempt;
+  let sent: Promise<PipelineResponse>;
   try {
-    return await recovery.run(
-      {
-        host,
-        get operation() {
-          return named();
-        },
-        replayable: () => body.replayable,
-        resendAllowed: signer !== undefined && !singleAttempt,
-        ...(isSas(request.url) ? { presigned: true } : {}),
-        ...(request.abortSignal ? { signal: request.abortSignal } : {}),
-      },
+    sent = recovery.run(
+      new BlobRecoveryRequest(request, host, body, resendAllowed),
       // A send that throws got no response (a reset, an abort): the error reaches the SDK as is.
-      async ({ offsetMs }) => {
+      ({ offsetMs }) => {
         body.prepare(request);
         if (signer) stampSigningTime(request, recovery.clock.now() + offsetMs);
-        return report(request, await next(request), signer);
+        return next(request).then((response) => new BlobAttempt(request, response, signer));
       },
     );
-  } finally {
-    // The copy lives as long as the request, not a moment longer.
+  } catch (error) {
     body.release(request);
+    throw error;
+  }
+  // The copy lives as long as the request, not a moment longer.
+  return body.copies ? sent.finally(() => body.release(request)) : sent;
+}
+
+/**
+ * One request as the engine reads it. Every request pays for this object, so it holds no
+ * closures, and what most requests never need (the operation's name, which parses the URL) is
+ * read only when an event or an observation asks.
+ */
+class BlobRecoveryRequest implements RecoveryRequest {
+  readonly host: string;
+  readonly resendAllowed: boolean;
+  readonly #request: PipelineRequest;
+  readonly #body: ReplayableBody;
+  #operation: { name: string | undefined } | undefined;
+
+  constructor(request: PipelineRequest, host: string, body: ReplayableBody, resend: boolean) {
+    this.host = host;
+    this.resendAllowed = resend;
+    this.#request = request;
+    this.#body = body;
+  }
+
+  get operation(): string | undefined {
+    this.#operation ??= { name: operationOf(this.#request) };
+    return this.#operation.name;
+  }
+
+  /** Asked after an attempt: a stream's copy may have outgrown its cap meanwhile. */
+  get replayable(): boolean {
+    return this.#body.replayable;
+  }
+
+  get presigned(): boolean {
+    return isSas(this.#request.url);
+  }
+
+  get signal(): PipelineRequest["abortSignal"] {
+    return this.#request.abortSignal;
   }
 }
 
@@ -92,35 +121,51 @@ async function sendWithRecovery(
  * it into the `RestError` whose `response` carries the diagnosis); what was signed is read back
  * from the request, and only for failures.
  */
-function report(
-  request: PipelineRequest,
-  response: PipelineResponse,
-  signer: SkewRecoveryPolicyOptions["signer"],
-): AttemptReport<PipelineResponse> {
-  const failed = response.status >= 400;
-  return {
-    value: response,
-    status: response.status,
-    response: () => ({
+class BlobAttempt {
+  readonly value: PipelineResponse;
+  readonly status: number;
+  readonly #request: PipelineRequest;
+  readonly #signer: SkewRecoveryPolicyOptions["signer"];
+
+  constructor(
+    request: PipelineRequest,
+    response: PipelineResponse,
+    signer: SkewRecoveryPolicyOptions["signer"],
+  ) {
+    this.value = response;
+    this.status = response.status;
+    this.#request = request;
+    this.#signer = signer;
+  }
+
+  response(): AttemptResponse {
+    const response = this.value;
+    const failed = response.status >= 400;
+    return {
       headers: response.headers,
       // A success body is the payload (a listing, a download): no evidence in it.
       ...(failed && typeof response.bodyAsText === "string" ? { body: response.bodyAsText } : {}),
-      ...(failed && signer ? { signed: signedFacts(request, signer.accountName) } : {}),
-    }),
-    // The failed answer is dropped, so its socket can serve the resend.
-    discard: () => {
-      response.readableStreamBody?.resume();
-    },
-  };
+      ...(failed && this.#signer
+        ? { signed: signedFacts(this.#request, this.#signer.accountName) }
+        : {}),
+    };
+  }
+
+  /** The failed answer is dropped, so its socket can serve the resend. */
+  discard(): void {
+    this.value.readableStreamBody?.resume();
+  }
 }
 
-/** The request's URL, parsed once for the endpoint and the operation. */
-function parsedUrl(text: string): URL | undefined {
+/** The Blob operation a request performs, read from its parsed URL. */
+function operationOf(request: PipelineRequest): string | undefined {
+  let url: URL;
   try {
-    return new URL(text);
+    url = new URL(request.url);
   } catch {
     return undefined;
   }
+  return operationName(request.method, url, (name) => request.headers.has(name));
 }
 
 /** A SAS URL carries `sig` in its query; a regular expression spares a URL parse per request. */

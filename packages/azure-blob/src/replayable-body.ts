@@ -9,6 +9,8 @@ export interface ReplayableBody {
    * false once the stream gave more than the cap (or failed).
    */
   readonly replayable: boolean;
+  /** True when the body on the request is swapped for each attempt: `release` must run. */
+  readonly copies: boolean;
   /** Puts the body for the next attempt on the request. */
   prepare(request: PipelineRequest): void;
   /**
@@ -18,7 +20,7 @@ export interface ReplayableBody {
   release(request: PipelineRequest): void;
 }
 
-const UNCHANGED = { prepare: () => {}, release: () => {} };
+const UNCHANGED = { copies: false, prepare: () => {}, release: () => {} };
 
 /**
  * Strings, bytes, Blobs and stream factories (`() => stream`, which the transport calls once per
@@ -50,6 +52,7 @@ export function toReplayableBody(
     get replayable() {
       return tee.replayable;
     },
+    copies: true,
     prepare: (target) => {
       target.body = tee.next();
     },

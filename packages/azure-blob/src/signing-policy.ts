@@ -45,7 +45,16 @@ export function clockAwareSharedKeyPolicy(
 
 /** Sets the time the next signature of `request` carries. */
 export function stampSigningTime(request: PipelineRequest, atMs: number): void {
-  request.headers.set(X_MS_DATE, new Date(atMs).toUTCString());
+  request.headers.set(X_MS_DATE, httpDate(atMs));
+}
+
+/** The last second formatted: `x-ms-date` has whole seconds, and a busy client stays in one. */
+let formatted = { second: Number.NaN, text: "" };
+
+function httpDate(atMs: number): string {
+  const second = Math.floor(atMs / 1000);
+  if (second !== formatted.second) formatted = { second, text: new Date(atMs).toUTCString() };
+  return formatted.text;
 }
 
 function signRequest(request: PipelineRequest, options: ClockAwareSharedKeyPolicyOptions): void {

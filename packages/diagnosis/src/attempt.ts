@@ -45,7 +45,7 @@ export interface RecoveryRequest {
    * attempt's outcome goes back as it is, and the SDK meets the abort as it would without
    * skewguard.
    */
-  signal?: { readonly aborted: boolean };
+  signal?: { readonly aborted: boolean } | undefined;
   /**
    * The SDK keeps a clock offset of its own and retries on it (the AWS SDK). While the endpoint
    * has answered with a reading beyond the correction bound that nothing has confirmed, the

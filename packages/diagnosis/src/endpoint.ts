@@ -17,6 +17,11 @@ export type EndpointLike =
  * bucket) keeps its host whole, whatever the bucket is named.
  */
 export function endpointKey(target: EndpointLike, bucket?: unknown): string | undefined {
+  if (typeof target === "string" && bucket === undefined) return keyOfUrlText(target);
+  return keyOf(target, bucket);
+}
+
+function keyOf(target: EndpointLike, bucket?: unknown): string | undefined {
   const parts = partsOf(target);
   if (!parts || parts.hostname === "") return undefined;
   let host = parts.hostname.toLowerCase();
@@ -25,6 +30,27 @@ export function endpointKey(target: EndpointLike, bucket?: unknown): string | un
     if (host.startsWith(prefix)) host = host.slice(prefix.length);
   }
   return parts.port ? `${host}:${parts.port}` : host;
+}
+
+/**
+ * Keys by the text of a URL before its path. Parsing the URL of every request costs more than
+ * the rest of an adapter's happy path, and a client sends to one or two origins: the key is a
+ * function of that text alone (the host ends at the first "/", "\\", "?" or "#" after "//").
+ */
+const keysByOrigin = new Map<string, string | undefined>();
+const ORIGINS_KEPT = 64;
+
+function keyOfUrlText(url: string): string | undefined {
+  const afterScheme = url.indexOf("//");
+  const end = afterScheme < 0 ? -1 : url.indexOf("/", afterScheme + 2);
+  if (end < 0) return keyOf(url);
+  const origin = url.slice(0, end);
+  if (keysByOrigin.has(origin)) return keysByOrigin.get(origin);
+  if (/[\\?#]/.test(origin)) return keyOf(url);
+  const key = keyOf(url);
+  if (keysByOrigin.size >= ORIGINS_KEPT) keysByOrigin.clear();
+  keysByOrigin.set(origin, key);
+  return key;
 }
 
 function partsOf(

@@ -265,17 +265,32 @@ export class SkewRecovery {
    * nothing confirms, a request with `sdkClock` is signed as the SDK would sign it without
    * skewguard (its own clock), so declining that reading never costs the SDK its own recovery.
    */
-  async run<T>(request: RecoveryRequest, send: SendAttempt<T>): Promise<T> {
+  run<T>(request: RecoveryRequest, send: SendAttempt<T>): Promise<T> {
     const stepAside = request.sdkClock === true && this.offsets.held(request.host) !== undefined;
-    const first = await this.#attempt(request, send, {
-      offsetMs: this.#firstOffsetMs(request),
-      resent: false,
-      ...(stepAside ? { sdkClock: true as const } : {}),
+    const plan: AttemptPlan = { offsetMs: this.#firstOffsetMs(request), resent: false };
+    if (stepAside) plan.sdkClock = true;
+    // A success settles in the one promise step of its send: every request pays for the
+    // happy path, only a failure for the recovery around it.
+    const sentAt = this.clock.now();
+    return sendOnce(send, plan).then((report) => {
+      const first = this.#read(request, report, plan, sentAt, this.clock.now());
+      const observe = first.failure;
+      if (!observe) {
+        tell(request, SUCCEEDED);
+        return settle(first.report);
+      }
+      return this.#recover(request, send, first, observe, stepAside);
     });
-    if (!first.failure) {
-      tell(request, { declined: false, resent: false });
-      return settle(first.report);
-    }
+  }
+
+  /** After a failed first attempt: judge it, and resend once when the clock caused it. */
+  async #recover<T>(
+    request: RecoveryRequest,
+    send: SendAttempt<T>,
+    first: Attempt<T>,
+    observe: (path: FailurePath) => Observation,
+    stepAside: boolean,
+  ): Promise<T> {
     let failure: FailurePath;
     try {
       failure = await loadFailurePath();
@@ -291,7 +306,7 @@ export class SkewRecovery {
       tell(request, { declined: true, resent: false });
       return settle(first.report);
     }
-    const decision = this.#judge(failure, first.failure(failure), request, stepAside);
+    const decision = this.#judge(failure, observe(failure), request, stepAside);
     if (decision.offsetMs === undefined) {
       tell(request, outcomeOf(decision, false));
       return settle(first.report, decision.diagnosis);
@@ -317,20 +332,24 @@ export class SkewRecovery {
    * Sends one attempt. `failure` is set for a failure with a response: it builds the
    * observation to judge once the failure path is loaded. A success is sampled here.
    */
-  async #attempt<T>(
+  #attempt<T>(
     request: RecoveryRequest,
     send: SendAttempt<T>,
     plan: AttemptPlan,
-  ): Promise<{
-    report: AttemptReport<T>;
-    failure?: (path: FailurePath) => Observation;
-    failed?: boolean;
-    sentAt: number;
-    receivedAt: number;
-  }> {
+  ): Promise<Attempt<T>> {
     const sentAt = this.clock.now();
-    const report = await send(plan);
-    const receivedAt = this.clock.now();
+    return sendOnce(send, plan).then((report) =>
+      this.#read(request, report, plan, sentAt, this.clock.now()),
+    );
+  }
+
+  #read<T>(
+    request: RecoveryRequest,
+    report: AttemptReport<T>,
+    plan: AttemptPlan,
+    sentAt: number,
+    receivedAt: number,
+  ): Attempt<T> {
     const status = report.status;
     if (status === undefined) return { report, sentAt, receivedAt };
     const failed = status >= 400;
@@ -705,6 +724,31 @@ function outcomeOf(decision: Decision, resent: boolean): RecoveryOutcome {
     resent,
   };
 }
+
+/** One attempt as the engine read it. */
+interface Attempt<T> {
+  report: AttemptReport<T>;
+  /** For a failure with a response: the observation to judge, once the failure path is loaded. */
+  failure?: (path: FailurePath) => Observation;
+  failed?: boolean;
+  sentAt: number;
+  receivedAt: number;
+}
+
+/**
+ * One send as a promise, a synchronous throw included (`Promise.resolve` gives a native
+ * promise back as it is, at no extra step).
+ */
+function sendOnce<T>(send: SendAttempt<T>, plan: AttemptPlan): Promise<AttemptReport<T>> {
+  try {
+    return Promise.resolve(send(plan));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** How a first attempt that needed nothing ended: one object for every such request. */
+const SUCCEEDED: RecoveryOutcome = Object.freeze({ declined: false, resent: false });
 
 /** Tells the adapter how the run ended; an adapter's exception must not replace the result. */
 function tell(request: RecoveryRequest, outcome: RecoveryOutcome): void {
