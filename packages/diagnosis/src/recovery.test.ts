@@ -156,6 +156,25 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe("SkewRecovery.run", () => {
+  it("hands a throw, before the send or from it, back as a rejection, never synchronously", async () => {
+    const t = setup();
+    const failing = new Error("socket reset");
+    let outcome: Promise<unknown> | undefined;
+    expect(() => {
+      outcome = t.recovery.run({ host: HOST }, () => {
+        throw failing;
+      });
+    }).not.toThrow();
+    expect(await rejection(outcome ?? Promise.resolve())).toBe(failing);
+    // A request the engine cannot read (no host) is refused the same way.
+    const broken = { host: undefined } as unknown as { host: string };
+    expect(() => {
+      outcome = t.recovery.run(broken, t.send);
+    }).not.toThrow();
+    expect(await rejection(outcome ?? Promise.resolve())).toBeInstanceOf(TypeError);
+    expect(t.plans).toHaveLength(0);
+  });
+
   it("learns from a skew error and resends once, at once, on the server's clock", async () => {
     const t = setup();
     await expect(t.run()).resolves.toBe("stored");

@@ -266,6 +266,16 @@ export class SkewRecovery {
    * skewguard (its own clock), so declining that reading never costs the SDK its own recovery.
    */
   run<T>(request: RecoveryRequest, send: SendAttempt<T>): Promise<T> {
+    // Not an `async` method, which would cost every request a promise step; a throw before the
+    // send still reaches the caller as a rejection, as from one.
+    try {
+      return this.#first(request, send);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #first<T>(request: RecoveryRequest, send: SendAttempt<T>): Promise<T> {
     const stepAside = request.sdkClock === true && this.offsets.held(request.host) !== undefined;
     const plan: AttemptPlan = { offsetMs: this.#firstOffsetMs(request), resent: false };
     if (stepAside) plan.sdkClock = true;
