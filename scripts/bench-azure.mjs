@@ -52,11 +52,13 @@ export async function runAzureBench({ rounds, recoveryRuns, bursts, burstTimeout
 
     const bare = client(false).blob;
     const ours = client(true).blob;
+    const twin = client(false).blob;
     const happy = await alternate({
       rounds,
       warmup: 100,
       bare: () => download(bare),
       ours: () => download(ours),
+      twin: () => download(twin),
     });
 
     // Recovered vs unskewed on one warm wrapped client: its store is emptied before each call,

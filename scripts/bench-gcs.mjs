@@ -55,11 +55,13 @@ export async function runGcsBench({ rounds, recoveryRuns, bursts }) {
     server.setClockOffset(0);
     const bare = await client(false);
     const ours = await client(true);
+    const twin = await client(false);
     const happy = await alternate({
       rounds,
       warmup: 100,
       bare: () => download(bare),
       ours: () => download(ours),
+      twin: () => download(twin),
     });
 
     // The clock is checked at the token grant: fresh clients, so each call grants. The

@@ -53,13 +53,16 @@ export async function runS3Bench({ rounds, recoveryRuns, bursts }) {
     server.setClockOffset(0);
     const bare = client(false).s3;
     const ours = client(true).s3;
+    const twin = client(false).s3;
     const happy = await alternate({
       rounds,
       warmup: 200,
       bare: () => getObject(bare),
       ours: () => getObject(ours),
+      twin: () => getObject(twin),
     });
     bare.destroy();
+    twin.destroy();
 
     // Recovered vs unskewed on one warm wrapped client: its store is emptied before each call,
     // so each skewed call starts from nothing learned, as a fresh client would. The refusal

@@ -59,40 +59,63 @@ export async function timed(fn) {
  * are grouped into `blocks` consecutive rounds; each block gives one ratio (median wrapped over
  * median bare), and the figure is the median of those ratios, with their spread (lowest and
  * highest block): a ratio whose spread straddles 1 is noise, not a cost.
+ *
+ * With `twin` (a second bare client), a second pass of the same shape times bare against
+ * twin: the calibration, what the bench reads when there is nothing to measure. It runs on its
+ * own, so that the figure itself is timed with two clients alternating, as before.
  */
-export async function alternate({ rounds, warmup, bare, ours, blocks = 10 }) {
-  for (let i = 0; i < warmup; i++) {
-    await bare();
-    await ours();
-  }
-  const times = { bare: [], ours: [] };
-  for (let i = 0; i < rounds; i++) {
-    const order = i % 2 === 0 ? ["bare", "ours"] : ["ours", "bare"];
-    for (const which of order) times[which].push(await timed(which === "bare" ? bare : ours));
-  }
+export async function alternate({ rounds, warmup, bare, ours, twin, blocks = 10 }) {
+  const measured = await pairs({ rounds, warmup, first: bare, second: ours, blocks });
+  const calibration = twin
+    ? await pairs({ rounds, warmup, first: bare, second: twin, blocks })
+    : undefined;
   const stats = (t) => ({
     medianMs: round(median(t)),
     meanMs: round(trimmedMean(t)),
     p90Ms: round(p90(t)),
   });
+  return {
+    rounds,
+    bare: stats(measured.first),
+    ours: stats(measured.second),
+    ratio: ratioOf(measured.second, measured.first, rounds, blocks),
+    ...(calibration
+      ? { calibration: ratioOf(calibration.second, calibration.first, rounds, blocks) }
+      : {}),
+  };
+}
+
+/** `rounds` calls of each, alternating, the order flipped every call; `warmup` untimed first. */
+async function pairs({ rounds, warmup, first, second }) {
+  for (let i = 0; i < warmup; i++) {
+    await first();
+    await second();
+  }
+  const times = { first: [], second: [] };
+  for (let i = 0; i < rounds; i++) {
+    const order = i % 2 === 0 ? ["first", "second"] : ["second", "first"];
+    for (const which of order) {
+      times[which].push(await timed(which === "first" ? first : second));
+    }
+  }
+  return times;
+}
+
+/** The blocks' ratios of `times` over `base`: their median and spread, and overall figures. */
+function ratioOf(times, base, rounds, blocks) {
   const size = Math.max(1, Math.floor(rounds / blocks));
   const blockRatios = [];
   for (let start = 0; start + size <= rounds; start += size) {
     const end = start + size;
-    blockRatios.push(median(times.ours.slice(start, end)) / median(times.bare.slice(start, end)));
+    blockRatios.push(median(times.slice(start, end)) / median(base.slice(start, end)));
   }
   return {
-    rounds,
-    bare: stats(times.bare),
-    ours: stats(times.ours),
-    ratio: {
-      median: round(median(blockRatios)),
-      low: round(Math.min(...blockRatios)),
-      high: round(Math.max(...blockRatios)),
-      blocks: blockRatios.length,
-      overall: round(median(times.ours) / median(times.bare)),
-      mean: round(trimmedMean(times.ours) / trimmedMean(times.bare)),
-    },
+    median: round(median(blockRatios)),
+    low: round(Math.min(...blockRatios)),
+    high: round(Math.max(...blockRatios)),
+    blocks: blockRatios.length,
+    overall: round(median(times) / median(base)),
+    mean: round(trimmedMean(times) / trimmedMean(base)),
   };
 }
 

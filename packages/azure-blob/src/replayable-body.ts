@@ -21,6 +21,8 @@ export interface ReplayableBody {
 }
 
 const UNCHANGED = { copies: false, prepare: () => {}, release: () => {} };
+/** A body every attempt can send as it is: one object for every such request. */
+const AS_IT_IS: ReplayableBody = { replayable: true, ...UNCHANGED };
 
 /**
  * Strings, bytes, Blobs and stream factories (`() => stream`, which the transport calls once per
@@ -39,7 +41,7 @@ export function toReplayableBody(
   const body = request.body;
   if (request.multipartBody !== undefined) return once();
   if (isWebStream(body)) return once();
-  if (!isNodeStream(body)) return { replayable: true, ...UNCHANGED };
+  if (!isNodeStream(body)) return AS_IT_IS;
   // A stream of the old kind, or one already ended or destroyed, is sent once as it is.
   if (!(body instanceof Readable) || body.destroyed || body.readableEnded) return once();
   const declared = declaredLength(request);

@@ -39,17 +39,23 @@ function keyOf(target: EndpointLike, bucket?: unknown): string | undefined {
  */
 const keysByOrigin = new Map<string, string | undefined>();
 const ORIGINS_KEPT = 64;
+/** The origin asked last, with its "/": most calls ask for it again, with no slice or hash. */
+let last: { prefix: string; key: string | undefined } | undefined;
 
 function keyOfUrlText(url: string): string | undefined {
+  if (last !== undefined && url.startsWith(last.prefix)) return last.key;
   const afterScheme = url.indexOf("//");
   const end = afterScheme < 0 ? -1 : url.indexOf("/", afterScheme + 2);
   if (end < 0) return keyOf(url);
   const origin = url.slice(0, end);
-  if (keysByOrigin.has(origin)) return keysByOrigin.get(origin);
-  if (/[\\?#]/.test(origin)) return keyOf(url);
-  const key = keyOf(url);
-  if (keysByOrigin.size >= ORIGINS_KEPT) keysByOrigin.clear();
-  keysByOrigin.set(origin, key);
+  let key = keysByOrigin.get(origin);
+  if (key === undefined && !keysByOrigin.has(origin)) {
+    if (/[\\?#]/.test(origin)) return keyOf(url);
+    key = keyOf(url);
+    if (keysByOrigin.size >= ORIGINS_KEPT) keysByOrigin.clear();
+    keysByOrigin.set(origin, key);
+  }
+  last = { prefix: url.slice(0, end + 1), key };
   return key;
 }
 

@@ -48,8 +48,15 @@ export interface HeldCorrection {
 
 /** The store's key for an endpoint: `host[:port]`, case-insensitive as DNS names are. */
 export function normalizeHost(host: string): string {
-  return host.trim().toLowerCase();
+  // Every signed request asks for its host's key several times, nearly always the same host's.
+  if (host === lastHost) return lastKey;
+  const key = host.trim().toLowerCase();
+  lastHost = host;
+  lastKey = key;
+  return key;
 }
+let lastHost = "";
+let lastKey = "";
 
 /** One learned offset per endpoint, bounded in size. */
 export class OffsetStore {

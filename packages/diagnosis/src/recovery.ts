@@ -365,7 +365,7 @@ export class SkewRecovery {
     const failed = status >= 400;
     const times = { sentAt, receivedAt };
     if (!failed) {
-      if (report.response && this.wantsSuccessSample(request.host)) {
+      if (report.response && this.#recentEstimate(request.host, receivedAt) === undefined) {
         // A success is evidence twice over: its Date, and the server's acceptance of the
         // signing time (which no lying Date can fake, and which confirms a held reading).
         // Only its headers tell time: a success's body is never an error document.
@@ -549,7 +549,7 @@ export class SkewRecovery {
    * an observation, so the common path costs one map lookup.
    */
   wantsSuccessSample(host: string): boolean {
-    return this.#recentEstimate(host) === undefined;
+    return this.#recentEstimate(host, this.clock.now()) === undefined;
   }
 
   /**
@@ -584,16 +584,16 @@ export class SkewRecovery {
 
   #freshEstimate(obs: Observation): OffsetEstimate | undefined {
     if (obs.status >= 400 || obs.status === 0) return undefined;
-    return this.#recentEstimate(obs.host);
+    return this.#recentEstimate(obs.host, this.clock.now());
   }
 
-  #recentEstimate(host: string): OffsetEstimate | undefined {
+  #recentEstimate(host: string, now: number): OffsetEstimate | undefined {
     if (this.#successSampleIntervalMs === 0) return undefined;
     // A held reading waits for the next answer's verdict: every success is read meanwhile.
     if (this.offsets.held(host) !== undefined) return undefined;
     const estimate = this.offsets.peek(host);
     if (!estimate) return undefined;
-    const age = this.clock.now() - estimate.updatedAt;
+    const age = now - estimate.updatedAt;
     return age >= 0 && age < this.#successSampleIntervalMs ? estimate : undefined;
   }
 
