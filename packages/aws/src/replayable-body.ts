@@ -1,10 +1,4 @@
-import {
-  FRAMING_ALLOWANCE_BYTES,
-  type ReplayBudget,
-  SkewguardError,
-  teeForReplay,
-} from "@skewguard/diagnosis/engine";
-import type { Readable } from "node:stream";
+import { type ReplayBudget, SkewguardError, teeStreamBody } from "@skewguard/diagnosis/engine";
 
 /** A request body that can be handed to the transport once, or once per attempt. */
 export interface ReplayableBody {
@@ -63,20 +57,15 @@ export function toReplayableBody(
   if (typeof Blob !== "undefined" && body instanceof Blob) {
     return { replayable: true, next: () => body, release: () => {} };
   }
-  const stream = nodeStreamModule();
-  // Web streams and other exotic bodies are passed through once, never buffered.
-  if (!stream || !(body instanceof stream.Readable)) return once(body);
-  const source = body as Readable;
-  // A stream already ended or destroyed goes to the transport as it is, as it would bare.
-  if (source.destroyed || source.readableEnded) return once(body);
-  if (declaredBytes !== undefined && declaredBytes > capBytes) return once(body);
-  // A declared length within the cap leaves room for the aws-chunked framing the SDK wraps
-  // around the user's bytes, bounded so that a wrong declaration cannot exhaust memory.
-  const limit = declaredBytes === undefined ? capBytes : 2 * capBytes + FRAMING_ALLOWANCE_BYTES;
-  const tee = teeForReplay(source, limit, {
+  // Web streams and other exotic bodies, and streams the core declines to copy (already ended
+  // or destroyed, declared larger than the cap), are passed through once, never buffered.
+  const tee = teeStreamBody(body, {
+    capBytes,
     ...(budget ? { budget } : {}),
-    ...(declaredBytes === undefined ? {} : { expectedBytes: declaredBytes }),
+    ...(declaredBytes === undefined ? {} : { declaredBytes }),
+    framed: true,
   });
+  if (!tee) return once(body);
   return {
     get replayable() {
       return tee.replayable;
@@ -84,15 +73,6 @@ export function toReplayableBody(
     next: () => tee.next(),
     release: () => tee.release(),
   };
-}
-
-/**
- * `node:stream`, when running on Node. Taken at run time rather than imported, so the package
- * still loads in a browser bundle, where bodies are never Node streams.
- */
-function nodeStreamModule(): typeof import("node:stream") | undefined {
-  const runtime = (globalThis as { process?: Partial<NodeJS.Process> }).process;
-  return runtime?.getBuiltinModule?.("node:stream");
 }
 
 function once(body: unknown): ReplayableBody {

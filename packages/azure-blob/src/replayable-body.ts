@@ -1,6 +1,5 @@
 import type { PipelineRequest } from "@azure/core-rest-pipeline";
-import { Readable } from "node:stream";
-import { type ReplayBudget, teeForReplay } from "@skewguard/diagnosis/adapter";
+import { type ReplayBudget, teeStreamBody } from "@skewguard/diagnosis/adapter";
 
 /** A request body, made safe to send again where that is possible. */
 export interface ReplayableBody {
@@ -42,14 +41,15 @@ export function toReplayableBody(
   if (request.multipartBody !== undefined) return once();
   if (isWebStream(body)) return once();
   if (!isNodeStream(body)) return AS_IT_IS;
-  // A stream of the old kind, or one already ended or destroyed, is sent once as it is.
-  if (!(body instanceof Readable) || body.destroyed || body.readableEnded) return once();
+  // A stream of the old kind, one already ended or destroyed, or one declared larger than the
+  // cap is sent once as it is: the core decides, for every adapter alike.
   const declared = declaredLength(request);
-  if (declared !== undefined && declared > capBytes) return once();
-  const tee = teeForReplay(body, capBytes, {
+  const tee = teeStreamBody(body, {
+    capBytes,
     ...(budget ? { budget } : {}),
-    ...(declared === undefined ? {} : { expectedBytes: declared }),
+    ...(declared === undefined ? {} : { declaredBytes: declared }),
   });
+  if (!tee) return once();
   return {
     get replayable() {
       return tee.replayable;
@@ -76,7 +76,7 @@ function once(): ReplayableBody {
 }
 
 /** The transport's own test for a Node stream body. */
-function isNodeStream(body: unknown): boolean {
+function isNodeStream(body: unknown): body is NodeJS.ReadableStream {
   return (
     typeof body === "object" &&
     body !== null &&

@@ -24,9 +24,10 @@ export {
   DEFAULT_START_MARGIN_MS,
 } from "./signing-window.js";
 export type { LocalWindow, ServerClockReading, SigningWindow } from "./signing-window.js";
-export { teeForReplay } from "./replay-buffer.js";
+export { teeStreamBody } from "./stream-body.js";
+export type { StreamBodyOptions } from "./stream-body.js";
 export type { ReplayableStream, TeeOptions } from "./replay-buffer.js";
-export { ReplayBudget, FRAMING_ALLOWANCE_BYTES } from "./replay-budget.js";
+export { ReplayBudget } from "./replay-budget.js";
 export { probeServerClock, PROBE_RETRY_AFTER_MS } from "./probe.js";
 export type { ProbeTarget, ProbeRequest } from "./probe.js";
 export { createEventSink } from "./emitter.js";

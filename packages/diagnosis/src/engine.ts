@@ -10,5 +10,6 @@ export { SkewguardError, isSkewguardError } from "./errors.js";
 export { diagnosisOf } from "./diagnosis-of.js";
 export { endpointKey } from "./endpoint.js";
 export { parseAmzDate } from "./iso-time.js";
-export { teeForReplay } from "./replay-buffer.js";
-export { ReplayBudget, FRAMING_ALLOWANCE_BYTES } from "./replay-budget.js";
+export { teeStreamBody } from "./stream-body.js";
+export type { StreamBodyOptions } from "./stream-body.js";
+export { ReplayBudget } from "./replay-budget.js";
