@@ -1,6 +1,7 @@
 import type diagnosticsChannel from "node:diagnostics_channel";
 import { channelName, type SkewguardEvent, type SkewguardEventType } from "./events.js";
 import { redact } from "./redact.js";
+import { nodeBuiltin } from "./node-builtin.js";
 
 /** The slice of a pino-style logger skewguard uses: `logger.warn(obj, msg)`. */
 export interface Logger {
@@ -31,14 +32,8 @@ const LEVELS: Readonly<Record<SkewguardEventType, "warn" | "info" | "debug">> = 
 
 type Channels = typeof diagnosticsChannel;
 
-/**
- * Loaded lazily through `process.getBuiltinModule` (Node 20.16+), never imported at the top:
- * a browser bundle of an adapter must not fail on `node:` modules, and there the channel is
- * simply absent.
- */
-const channelsModule = (
-  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
-).process?.getBuiltinModule?.("node:diagnostics_channel") as Channels | undefined;
+/** Absent in a browser, where events still reach `onEvent` and the logger. */
+const channelsModule = nodeBuiltin<Channels>("node:diagnostics_channel");
 
 const channels = new Map<SkewguardEventType, diagnosticsChannel.Channel>();
 

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import { SkewguardError } from "./errors.js";
+import { nodeBuiltin } from "./node-builtin.js";
 import type { ReplayBudget } from "./replay-budget.js";
 
 /**
@@ -263,11 +264,7 @@ export function teeForReplay(
  * browser bundle (where nothing calls this: bodies there are never Node streams).
  */
 function nodeStream(): typeof import("node:stream") {
-  const runtime = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
-    .process;
-  const stream = runtime?.getBuiltinModule?.("node:stream") as
-    | typeof import("node:stream")
-    | undefined;
+  const stream = nodeBuiltin<typeof import("node:stream")>("node:stream");
   if (!stream) throw new TypeError("replaying a Node stream body needs node:stream");
   return stream;
 }

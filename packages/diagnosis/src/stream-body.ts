@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import { FRAMING_ALLOWANCE_BYTES, type ReplayBudget } from "./replay-budget.js";
+import { nodeBuiltin } from "./node-builtin.js";
 import { type ReplayableStream, teeForReplay } from "./replay-buffer.js";
 
 /** What decides whether a stream body keeps a copy for a resend, and how large. */
@@ -29,7 +30,7 @@ export function teeStreamBody(
   body: unknown,
   options: StreamBodyOptions,
 ): ReplayableStream | undefined {
-  const stream = nodeStreamModule();
+  const stream = nodeBuiltin<typeof import("node:stream")>("node:stream");
   if (!stream || !(body instanceof stream.Readable)) return undefined;
   const source = body as Readable;
   if (source.destroyed || source.readableEnded) return undefined;
@@ -43,14 +44,4 @@ export function teeStreamBody(
     ...(budget ? { budget } : {}),
     ...(declaredBytes === undefined ? {} : { expectedBytes: declaredBytes }),
   });
-}
-
-/**
- * `node:stream`, when running on Node. Taken at run time rather than imported, so the core still
- * loads in a browser, where bodies are never Node streams.
- */
-function nodeStreamModule(): typeof import("node:stream") | undefined {
-  const runtime = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
-    .process;
-  return runtime?.getBuiltinModule?.("node:stream") as typeof import("node:stream") | undefined;
 }
