@@ -59,21 +59,16 @@ function sendWithRecovery(
     ? toReplayableBody(request, recovery.replayBufferBytes, recovery.replayBudget)
     : UNTOUCHED;
   const resendAllowed = signer !== undefined && !singleAttempt;
-  let sent: Promise<PipelineResponse>;
-  try {
-    sent = recovery.run(
-      new BlobRecoveryRequest(request, host, body, resendAllowed),
-      // A send that throws got no response (a reset, an abort): the error reaches the SDK as is.
-      ({ offsetMs }) => {
-        body.prepare(request);
-        if (signer) stampSigningTime(request, recovery.clock.now() + offsetMs);
-        return next(request).then((response) => new BlobAttempt(request, response, signer));
-      },
-    );
-  } catch (error) {
-    body.release(request);
-    throw error;
-  }
+  // `run` hands every failure back as a rejection, never a synchronous throw.
+  const sent = recovery.run(
+    new BlobRecoveryRequest(request, host, body, resendAllowed),
+    // A send that throws got no response (a reset, an abort): the error reaches the SDK as is.
+    ({ offsetMs }) => {
+      body.prepare(request);
+      if (signer) stampSigningTime(request, recovery.clock.now() + offsetMs);
+      return next(request).then((response) => new BlobAttempt(request, response, signer));
+    },
+  );
   // The copy lives as long as the request, not a moment longer.
   return body.copies ? sent.finally(() => body.release(request)) : sent;
 }

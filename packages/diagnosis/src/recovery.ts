@@ -258,8 +258,8 @@ export class SkewRecovery {
    * Runs one request: the first attempt signed on what is known of the endpoint's clock; a
    * failure the clock caused re-signed with the corrected clock and sent again at once (no
    * backoff); a failure it did not cause diagnosed, the diagnosis attached to what the
-   * caller receives (`diagnosisOf`). Returns or throws what the last attempt gave, after
-   * telling `request.onOutcome` how it ended.
+   * caller receives (`diagnosisOf`). Resolves or rejects with what the last attempt gave,
+   * after telling `request.onOutcome` how it ended; it never throws synchronously.
    *
    * While the endpoint has answered with a clock reading beyond the correction bound that
    * nothing confirms, a request with `sdkClock` is signed as the SDK would sign it without
