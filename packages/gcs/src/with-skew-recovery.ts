@@ -80,10 +80,15 @@ function hookAuthClient(storage: StorageLike, recovery: SkewRecovery): void {
   };
   if (auth.cachedCredential) hook(auth.cachedCredential);
   const getClient = auth.getClient.bind(auth);
-  auth.getClient = async () => {
-    const client = await getClient();
-    hook(client);
-    return client;
+  // The library asks for the client on every request: once the one it holds is hooked, the
+  // call goes straight through, with no promise step of skewguard's.
+  auth.getClient = () => {
+    const cached = auth.cachedCredential;
+    if (typeof cached === "object" && cached !== null && hooked.has(cached)) return getClient();
+    return getClient().then((client) => {
+      hook(client);
+      return client;
+    });
   };
 }
 
