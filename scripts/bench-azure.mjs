@@ -1,6 +1,7 @@
 // The Azure part of `pnpm bench`: @azure/storage-blob bare against the same client with
-// skewguard, on the testkit's Azure server (Azurite behind the skew-enforcing proxy), in one
-// process.
+// skewguard, on the testkit's Azure server (Azurite behind the skew-enforcing proxy). The happy
+// path is timed against a server in a process of its own, and again against one in this
+// process; the rest runs against one in this process (the bench changes its clock and faults).
 import {
   HUGE_REFUSAL_RUNS,
   SKEW_MS,
@@ -10,6 +11,7 @@ import {
   medianOf,
   recoveredExtra,
   sdkOf,
+  serverProcess,
   timed,
   timedFailure,
 } from "./bench-stats.mjs";
@@ -21,13 +23,11 @@ export async function runAzureBench({ rounds, recoveryRuns, bursts, burstTimeout
   const { startAzureTestServer } = await import(dist("testkit"));
   const { withSkewRecovery } = await import(dist("azure-blob"));
 
-  const server = await startAzureTestServer();
-
-  /** A fresh service client; `wrapped` adds skewguard with an offset store of its own. */
-  function client(wrapped) {
+  /** A fresh service client of `target`; `wrapped` adds skewguard with an offset store of its own. */
+  function client(wrapped, target = server) {
     const service = new BlobServiceClient(
-      server.serviceUrl,
-      new StorageSharedKeyCredential(server.accountName, server.accountKey),
+      target.serviceUrl,
+      new StorageSharedKeyCredential(target.accountName, target.accountKey),
     );
     const offsets = new OffsetStore();
     if (wrapped) withSkewRecovery(service, { offsets });
@@ -39,27 +39,44 @@ export async function runAzureBench({ rounds, recoveryRuns, bursts, burstTimeout
     const response = await blob.download();
     for await (const _ of response.readableStreamBody ?? []);
   };
-
-  try {
-    server.setClockOffset(0);
+  /** The benchmark's blob, stored through a bare client. */
+  const store = async (target) => {
     const container = new BlobServiceClient(
-      server.serviceUrl,
-      new StorageSharedKeyCredential(server.accountName, server.accountKey),
+      target.serviceUrl,
+      new StorageSharedKeyCredential(target.accountName, target.accountKey),
     ).getContainerClient("bench");
     await container.createIfNotExists();
     const payload = Buffer.from("benchmark object");
     await container.getBlockBlobClient("k").upload(payload, payload.length);
-
-    const bare = client(false).blob;
-    const ours = client(true).blob;
-    const twin = client(false).blob;
-    const happy = await alternate({
+  };
+  /** Bare against wrapped (and, with `twin`, bare against bare) on the server `target`. */
+  const happyPath = async (target, { twin = false } = {}) => {
+    await store(target);
+    const bare = client(false, target).blob;
+    const ours = client(true, target).blob;
+    const other = client(false, target).blob;
+    return alternate({
       rounds,
       warmup: 100,
       bare: () => download(bare),
       ours: () => download(ours),
-      twin: () => download(twin),
+      ...(twin ? { twin: () => download(other) } : {}),
     });
+  };
+
+  const apart = await serverProcess("azure");
+  let happy;
+  try {
+    happy = await happyPath(apart, { twin: true });
+  } finally {
+    await apart.close();
+  }
+
+  const server = await startAzureTestServer();
+  try {
+    server.setClockOffset(0);
+    happy.sameProcess = (await happyPath(server)).ratio;
+    const bare = client(false).blob;
 
     // Recovered vs unskewed on one warm wrapped client: its store is emptied before each call,
     // so each skewed call starts from nothing learned. The refusal (a 403 from the proxy, which

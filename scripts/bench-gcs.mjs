@@ -1,5 +1,7 @@
 // The GCS part of `pnpm bench`: @google-cloud/storage bare against the same client with
-// skewguard, on the testkit's GCS fake (OAuth token endpoint + JSON API), in one process. The
+// skewguard, on the testkit's GCS fake (OAuth token endpoint + JSON API). The happy path is
+// timed against a server in a process of its own, and again against one in this process; the
+// rest runs against one in this process (the bench changes its clock and faults). The
 // clock matters at the service-account token grant (the JWT's iat/exp), so a skewed call is
 // one whose client has no token yet: the recovery figures use fresh clients.
 import {
@@ -11,6 +13,7 @@ import {
   medianOf,
   recoveredExtra,
   sdkOf,
+  serverProcess,
   timed,
   timedFailure,
 } from "./bench-stats.mjs";
@@ -27,42 +30,55 @@ export async function runGcsBench({ rounds, recoveryRuns, bursts }) {
   );
   const { withSkewRecovery } = await import(dist("gcs"));
 
-  const server = await startGcsTestServer({ idleTimeoutMs: 10 * 60_000 });
-  server.objects.set("b/k", Buffer.from("benchmark object"));
   const account = testServiceAccount();
-  const requests = () => server.counts.token + server.counts.json + server.counts.xml;
 
-  /** A fresh client; `wrapped` adds skewguard with an offset store of its own. */
-  async function client(wrapped) {
+  /** A fresh client of `target`; `wrapped` adds skewguard with an offset store of its own. */
+  async function client(wrapped, target = server) {
     const bare = new Storage({
-      apiEndpoint: server.url,
+      apiEndpoint: target.url,
       useAuthWithCustomEndpoint: true,
       projectId: "bench",
       authClient: new JWT({
-        email: account.client_email,
-        key: account.private_key,
+        email: (target.account ?? account).client_email,
+        key: (target.account ?? account).private_key,
         scopes: ["https://www.googleapis.com/auth/cloud-platform"],
       }),
       retryOptions: { autoRetry: false },
     });
     const storage = wrapped ? withSkewRecovery(bare, { offsets: new OffsetStore() }) : bare;
-    redirectGoogleTokenRequests(await storage.authClient.getClient(), server.tokenUrl);
+    redirectGoogleTokenRequests(await storage.authClient.getClient(), target.tokenUrl);
     return storage;
   }
   const download = (storage) => storage.bucket("b").file("k").download();
 
-  try {
-    server.setClockOffset(0);
-    const bare = await client(false);
-    const ours = await client(true);
-    const twin = await client(false);
-    const happy = await alternate({
+  /** Bare against wrapped (and, with `twin`, bare against bare) on the server `target`. */
+  const happyPath = async (target, { twin = false } = {}) => {
+    const bare = await client(false, target);
+    const ours = await client(true, target);
+    const other = await client(false, target);
+    return alternate({
       rounds,
       warmup: 100,
       bare: () => download(bare),
       ours: () => download(ours),
-      twin: () => download(twin),
+      ...(twin ? { twin: () => download(other) } : {}),
     });
+  };
+
+  const apart = await serverProcess("gcs");
+  let happy;
+  try {
+    happy = await happyPath(apart, { twin: true });
+  } finally {
+    await apart.close();
+  }
+
+  const server = await startGcsTestServer({ idleTimeoutMs: 10 * 60_000 });
+  server.objects.set("b/k", Buffer.from("benchmark object"));
+  const requests = () => server.counts.token + server.counts.json + server.counts.xml;
+  try {
+    server.setClockOffset(0);
+    happy.sameProcess = (await happyPath(server)).ratio;
 
     // The clock is checked at the token grant: fresh clients, so each call grants. The
     // refusal is a fresh bare client's call at +20 min: a JWT signed, a grant refused.

@@ -1,5 +1,7 @@
 // The S3 part of `pnpm bench`: @aws-sdk/client-s3 bare against the same client with skewguard's
-// plugin, on the testkit's S3 server, in one process.
+// plugin, on the testkit's S3 server. The happy path is timed against a server in a process of
+// its own, and again against one in this process; the rest runs against one in this process
+// (the bench changes its clock and faults).
 import {
   HUGE_REFUSAL_RUNS,
   SKEW_MS,
@@ -10,6 +12,7 @@ import {
   recoveredExtra,
   round,
   sdkOf,
+  serverProcess,
   timed,
   timedFailure,
   median,
@@ -23,14 +26,11 @@ export async function runS3Bench({ rounds, recoveryRuns, bursts }) {
   const { getSkewRecoveryPlugin } = await import(dist("aws-s3"));
   const quietLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
-  const server = await startS3TestServer({ idleTimeoutMs: 0 });
-  server.objects.set("b/k", Buffer.from("benchmark object"));
-
-  /** A fresh client; `wrapped` adds the plugin with an offset store of its own. */
-  function client(wrapped, maxAttempts) {
+  /** A fresh client of `target`; `wrapped` adds the plugin with an offset store of its own. */
+  function client(wrapped, maxAttempts, target = server) {
     const s3 = new S3Client({
       region: "us-east-1",
-      endpoint: server.url,
+      endpoint: target.url,
       forcePathStyle: true,
       credentials: {
         accessKeyId: "AKIDEXAMPLE",
@@ -49,20 +49,35 @@ export async function runS3Bench({ rounds, recoveryRuns, bursts }) {
     await got.Body.transformToString();
   };
 
+  /** Bare against wrapped (and, with `twin`, bare against bare) on the server `target`. */
+  const happyPath = async (target, { twin = false } = {}) => {
+    const [bare, ours, other] = [false, true, false].map((w) => client(w, undefined, target).s3);
+    try {
+      return await alternate({
+        rounds,
+        warmup: 200,
+        bare: () => getObject(bare),
+        ours: () => getObject(ours),
+        ...(twin ? { twin: () => getObject(other) } : {}),
+      });
+    } finally {
+      for (const s3 of [bare, ours, other]) s3.destroy();
+    }
+  };
+
+  const apart = await serverProcess("s3");
+  let happy;
+  try {
+    happy = await happyPath(apart, { twin: true });
+  } finally {
+    await apart.close();
+  }
+
+  const server = await startS3TestServer({ idleTimeoutMs: 0 });
+  server.objects.set("b/k", Buffer.from("benchmark object"));
   try {
     server.setClockOffset(0);
-    const bare = client(false).s3;
-    const ours = client(true).s3;
-    const twin = client(false).s3;
-    const happy = await alternate({
-      rounds,
-      warmup: 200,
-      bare: () => getObject(bare),
-      ours: () => getObject(ours),
-      twin: () => getObject(twin),
-    });
-    bare.destroy();
-    twin.destroy();
+    happy.sameProcess = (await happyPath(server)).ratio;
 
     // Recovered vs unskewed on one warm wrapped client: its store is emptied before each call,
     // so each skewed call starts from nothing learned, as a fresh client would. The refusal
@@ -104,7 +119,6 @@ export async function runS3Bench({ rounds, recoveryRuns, bursts }) {
     server.setFault(undefined);
     refusing.destroy();
     warm.s3.destroy();
-    ours.destroy();
 
     // The bare SDK's own recovery of a first call, for comparison: a retry after a backoff.
     server.setClockOffset(SKEW_MS);

@@ -1,5 +1,6 @@
 // Shared pieces of `pnpm bench`: statistics, the alternating runner, the recovered-call and
 // burst measurements every provider uses, and the check that the packages are built.
+import { fork } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
@@ -46,6 +47,44 @@ export const trimmedMean = (values) => {
 };
 export const round = (value, digits = 3) => Number(value.toFixed(digits));
 
+/**
+ * A testkit server in a child process (bench-server.mjs): `kind` is s3, gcs or azure. Resolves
+ * with what a client needs to connect and `close()`; the child also stops when this process
+ * goes away. The happy path is timed against it, so that the figure is the client's alone.
+ */
+export function serverProcess(kind, { startTimeoutMs = 120_000 } = {}) {
+  const child = fork(new URL("bench-server.mjs", import.meta.url), [kind], {
+    execArgv: [],
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const close = async () => {
+    if (child.connected) child.send("close");
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    const fail = (why) => {
+      clearTimeout(timer);
+      child.kill();
+      reject(new Error(`bench: the ${kind} server process ${why}`));
+    };
+    const failed = (error) => fail(`failed: ${error.message}`);
+    const ended = (code) => fail(`exited with ${code} before it was ready`);
+    const timer = setTimeout(
+      () => fail(`did not start within ${startTimeoutMs} ms`),
+      startTimeoutMs,
+    );
+    child.once("error", failed);
+    child.once("exit", ended);
+    child.once("message", (message) => {
+      clearTimeout(timer);
+      child.off("error", failed);
+      child.off("exit", ended);
+      resolve({ ...message.connection, close });
+    });
+  });
+}
+
 /** Time of one call in ms. */
 export async function timed(fn) {
   const started = performance.now();
@@ -58,7 +97,8 @@ export async function timed(fn) {
  * that neither side always runs on a warmer process; `warmup` untimed rounds first. The calls
  * are grouped into `blocks` consecutive rounds; each block gives one ratio (median wrapped over
  * median bare), and the figure is the median of those ratios, with their spread (lowest and
- * highest block): a ratio whose spread straddles 1 is noise, not a cost.
+ * highest block): a ratio whose spread straddles 1 is noise, not a cost. Each call's CPU time
+ * on this thread is taken too: the client's own work, which no scheduling noise moves.
  *
  * With `twin` (a second bare client), a second pass of the same shape times bare against
  * twin: the calibration, what the bench reads when there is nothing to measure. It runs on its
@@ -76,8 +116,8 @@ export async function alternate({ rounds, warmup, bare, ours, twin, blocks = 10 
   });
   return {
     rounds,
-    bare: stats(measured.first),
-    ours: stats(measured.second),
+    bare: { ...stats(measured.first), cpuUs: round(trimmedMean(measured.firstCpu), 1) },
+    ours: { ...stats(measured.second), cpuUs: round(trimmedMean(measured.secondCpu), 1) },
     ratio: ratioOf(measured.second, measured.first, rounds, blocks),
     ...(calibration
       ? { calibration: ratioOf(calibration.second, calibration.first, rounds, blocks) }
@@ -85,20 +125,35 @@ export async function alternate({ rounds, warmup, bare, ours, twin, blocks = 10 
   };
 }
 
-/** `rounds` calls of each, alternating, the order flipped every call; `warmup` untimed first. */
+/**
+ * `rounds` calls of each, alternating, the order flipped every call; `warmup` untimed first.
+ * Each call's time, and its CPU time on this thread.
+ */
 async function pairs({ rounds, warmup, first, second }) {
   for (let i = 0; i < warmup; i++) {
     await first();
     await second();
   }
-  const times = { first: [], second: [] };
+  const times = { first: [], second: [], firstCpu: [], secondCpu: [] };
   for (let i = 0; i < rounds; i++) {
     const order = i % 2 === 0 ? ["first", "second"] : ["second", "first"];
     for (const which of order) {
+      const cpu = threadCpu();
       times[which].push(await timed(which === "first" ? first : second));
+      times[`${which}Cpu`].push(threadCpu(cpu));
     }
   }
   return times;
+}
+
+/**
+ * CPU time of this thread in µs (`since`: the time passed since that reading). Node 22 has no
+ * per-thread figure: the process's, which adds the few libuv threads' work.
+ */
+function threadCpu(since) {
+  const usage = process.threadCpuUsage?.() ?? process.cpuUsage();
+  const total = usage.user + usage.system;
+  return since === undefined ? total : total - since;
 }
 
 /** The blocks' ratios of `times` over `base`: their median and spread, and overall figures. */
