@@ -11,9 +11,9 @@ import {
   medianOf,
   recoveredExtra,
   sdkOf,
-  serverProcess,
   timed,
   timedFailure,
+  withServerProcess,
 } from "./bench-stats.mjs";
 
 export async function runAzureBench({ rounds, recoveryRuns, bursts, burstTimeoutMs }) {
@@ -64,13 +64,7 @@ export async function runAzureBench({ rounds, recoveryRuns, bursts, burstTimeout
     });
   };
 
-  const apart = await serverProcess("azure");
-  let happy;
-  try {
-    happy = await happyPath(apart, { twin: true });
-  } finally {
-    await apart.close();
-  }
+  const happy = await withServerProcess("azure", (apart) => happyPath(apart, { twin: true }));
 
   const server = await startAzureTestServer();
   try {

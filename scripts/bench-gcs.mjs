@@ -13,9 +13,9 @@ import {
   medianOf,
   recoveredExtra,
   sdkOf,
-  serverProcess,
   timed,
   timedFailure,
+  withServerProcess,
 } from "./bench-stats.mjs";
 
 export async function runGcsBench({ rounds, recoveryRuns, bursts }) {
@@ -65,13 +65,7 @@ export async function runGcsBench({ rounds, recoveryRuns, bursts }) {
     });
   };
 
-  const apart = await serverProcess("gcs");
-  let happy;
-  try {
-    happy = await happyPath(apart, { twin: true });
-  } finally {
-    await apart.close();
-  }
+  const happy = await withServerProcess("gcs", (apart) => happyPath(apart, { twin: true }));
 
   const server = await startGcsTestServer({ idleTimeoutMs: 10 * 60_000 });
   server.objects.set("b/k", Buffer.from("benchmark object"));

@@ -12,9 +12,9 @@ import {
   recoveredExtra,
   round,
   sdkOf,
-  serverProcess,
   timed,
   timedFailure,
+  withServerProcess,
   median,
 } from "./bench-stats.mjs";
 
@@ -65,13 +65,7 @@ export async function runS3Bench({ rounds, recoveryRuns, bursts }) {
     }
   };
 
-  const apart = await serverProcess("s3");
-  let happy;
-  try {
-    happy = await happyPath(apart, { twin: true });
-  } finally {
-    await apart.close();
-  }
+  const happy = await withServerProcess("s3", (apart) => happyPath(apart, { twin: true }));
 
   const server = await startS3TestServer({ idleTimeoutMs: 0 });
   server.objects.set("b/k", Buffer.from("benchmark object"));

@@ -85,6 +85,16 @@ export function serverProcess(kind, { startTimeoutMs = 120_000 } = {}) {
   });
 }
 
+/** Runs `fn` with a server process of `kind` (see `serverProcess`), which it then stops. */
+export async function withServerProcess(kind, fn) {
+  const server = await serverProcess(kind);
+  try {
+    return await fn(server);
+  } finally {
+    await server.close();
+  }
+}
+
 /** Time of one call in ms. */
 export async function timed(fn) {
   const started = performance.now();
