@@ -108,7 +108,7 @@ export async function timed(fn) {
  * are grouped into `blocks` consecutive rounds; each block gives one ratio (median wrapped over
  * median bare), and the figure is the median of those ratios, with their spread (lowest and
  * highest block): a ratio whose spread straddles 1 is noise, not a cost. Each call's CPU time
- * on this thread is taken too: the client's own work, which no scheduling noise moves.
+ * on this thread is taken too: the client's own work, which time spent waiting does not move.
  *
  * With `twin` (a second bare client), a second pass of the same shape times bare against
  * twin: the calibration, what the bench reads when there is nothing to measure. It runs on its
@@ -157,7 +157,7 @@ async function pairs({ rounds, warmup, first, second }) {
 }
 
 /**
- * CPU time of this thread in µs (`since`: the time passed since that reading). Node 22 has no
+ * CPU time of this thread in µs (`since`: the time passed since that reading). Node 20 has no
  * per-thread figure: the process's, which adds the few libuv threads' work.
  */
 function threadCpu(since) {
