@@ -543,12 +543,15 @@ export class SkewRecovery {
   }
 
   /**
-   * Whether a success from `host` would be read now: a success within
+   * Whether an answer from `host` would teach anything now: one within
    * `successSampleIntervalMs` of the endpoint's last accepted sample adds little and costs a
-   * parse on every request of a busy client. Adapters that watch traffic ask before building
-   * an observation, so the common path costs one map lookup.
+   * parse on every request of a busy client. True while nothing is known of the endpoint and
+   * while a reading is held (it waits for the next answer's verdict). Adapters that watch
+   * traffic they do not run ask before watching a request or before building an observation
+   * of a success (`sample` reads every failure it is given), so the common path costs one map
+   * lookup.
    */
-  wantsSuccessSample(host: string): boolean {
+  wantsSample(host: string): boolean {
     return this.#recentEstimate(host, this.clock.now()) === undefined;
   }
 

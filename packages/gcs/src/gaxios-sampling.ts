@@ -53,7 +53,7 @@ export function sampleGaxiosResponses(
     if (grant) learnTokenHost(endpoints, config?.url);
     if (grant && status >= 400) return;
     // As for API responses: a success the engine would not read costs no header copy.
-    if (status < 400 && !recovery.wantsSuccessSample(host)) return;
+    if (status < 400 && !recovery.wantsSample(host)) return;
     recovery.sample({
       provider: "gcs",
       host,
