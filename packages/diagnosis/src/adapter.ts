@@ -2,6 +2,7 @@
 // from. Not part of the documented API: names here may change in any minor release.
 export { SkewRecovery } from "./recovery.js";
 export type { SigningTarget } from "./recovery.js";
+export { SampleGate } from "./sample-gate.js";
 export type {
   RecoveryRequest,
   AttemptPlan,

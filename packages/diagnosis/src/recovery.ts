@@ -556,6 +556,16 @@ export class SkewRecovery {
   }
 
   /**
+   * The local time from which an answer from `host` would teach something (see
+   * `wantsSample`): `now` while one would already, else the end of the interval after the
+   * endpoint's last accepted sample. For `SampleGate`.
+   */
+  sampleWantedFrom(host: string, now: number): number {
+    const recent = this.#recentEstimate(host, now);
+    return recent === undefined ? now : recent.updatedAt + this.#successSampleIntervalMs;
+  }
+
+  /**
    * Diagnoses a failure the adapter saw outside a request it runs (a presigned URL the user
    * fetched). Learns from the failure's clock readings first; emits `signature.diagnosed`.
    */

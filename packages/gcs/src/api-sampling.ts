@@ -1,4 +1,4 @@
-import { type SkewRecovery, toHeaderMap } from "@skewguard/diagnosis/adapter";
+import { SampleGate, type SkewRecovery, toHeaderMap } from "@skewguard/diagnosis/adapter";
 import { endpointOf } from "./endpoints.js";
 
 type Callback = (error: unknown, ...results: unknown[]) => void;
@@ -26,19 +26,20 @@ interface EmitterLike {
  * time is taken before authorisation, so a first request's interval includes its token grant:
  * wider, never wrong.
  *
- * Whether a request is watched is decided before it is sent (`wantsSample`: while nothing is
- * known of the endpoint, while a reading is held, and then once per `successSampleIntervalMs`),
- * and a request not watched is handed to the library untouched: no listener, no closure, no
- * send time: watching every request and dropping most answers cost about 1 % of a download's
- * time in `pnpm bench`, this about half that. The price: an answer within the interval of the
- * last reading is not read, failure or success, so a clock step shows within one interval, not
- * at the first failure after it.
+ * Whether a request is watched is decided before it is sent, by the core's `SampleGate`: while
+ * nothing is known of the endpoint, while a reading is held, and then once per
+ * `successSampleIntervalMs`. A request not watched is handed to the library untouched (no
+ * listener, no closure, no host lookup): watching every request and dropping most answers cost
+ * about 1 % of a download's time in `pnpm bench`. The price: an answer within the interval of
+ * the last reading is not read, failure or success, so a clock step shows within one interval,
+ * not at the first failure after it.
  */
 export function sampleApiResponses(
   storage: { makeAuthenticatedRequest: MakeAuthenticatedRequest },
   recovery: SkewRecovery,
 ): void {
   const original = storage.makeAuthenticatedRequest;
+  const gate = new SampleGate(recovery);
   const learn = (host: string, sentAt: number, response: unknown) => {
     const res = response as ResponseLike | undefined;
     // teeny-request's responses carry `statusCode`; a token grant's gaxios response, handed
@@ -62,11 +63,12 @@ export function sampleApiResponses(
     reqOpts: { uri?: unknown; url?: unknown },
     optionsOrCallback?: unknown,
   ): unknown {
+    const sentAt = recovery.clock.now();
+    if (gate.quiet(sentAt)) return original.call(this, reqOpts, optionsOrCallback);
     const host = endpointOf(reqOpts.uri ?? reqOpts.url);
-    if (host === undefined || !recovery.wantsSample(host)) {
+    if (host === undefined || !gate.wants(host, sentAt)) {
       return original.call(this, reqOpts, optionsOrCallback);
     }
-    const sentAt = recovery.clock.now();
     if (typeof optionsOrCallback === "function") {
       const callback = optionsOrCallback as Callback;
       return original.call(this, reqOpts, (error: unknown, ...results: unknown[]) => {
