@@ -1,6 +1,7 @@
 // The @skewguard/gcs README's "Use" block, run from the fresh project that installed the packed
 // packages (argv[2]) against the testkit's GCS fake, its clock 20 minutes ahead of this
-// machine's: a Storage on a service-account key file, wrapped, saves an object (its first token
+// machine's: a Storage on Application Default Credentials (a service-account key file named by
+// GOOGLE_APPLICATION_CREDENTIALS), wrapped, saves an object (its first token
 // grant is refused for the JWT's times and granted again at once), then the V4 URL from
 // getSignedUrl is fetched. The README's code runs as written but for two replacements, checked to
 // match it: the client is pointed at the fake, and the upload is a simple one with its token
@@ -13,13 +14,12 @@ import { expectAll, readmeProgram, runUserCode } from "./readme-snippet-support.
 
 const project = process.argv[2];
 const server = await startGcsTestServer({ clockOffsetMs: 20 * 60_000 });
-// The fake trusts the key this process generated: the child gets it as a key file.
+// The fake trusts the key this process generated: the child finds it as a user's app would.
 const keyFilename = join(project, "gcs-service-account.json");
 writeFileSync(keyFilename, JSON.stringify(testServiceAccount(server)));
 
 const userCode = readmeProgram("readme-gcs-snippet.mjs", {
   prelude: `
-const keyFilename = process.env.GCS_KEY_FILE;
 // Test plumbing, not part of using skewguard: the client is pointed at the fake, as for any
 // emulator, and google-auth-library 9 posts token grants to Google whatever the key's token_uri
 // says, so they are redirected to the fake.
@@ -30,7 +30,7 @@ async function $redirectTokens(storage) {
 }
 `,
   replacements: [
-    ["new Storage({ keyFilename })", "new Storage({ keyFilename, ...$emulator })"],
+    ["new Storage()", "new Storage($emulator)"],
     // A simple upload: @google-cloud/storage 7 sends resumable uploads to a custom endpoint
     // without a token.
     [
@@ -61,7 +61,7 @@ try {
   // Bracketed on the server's clock: a slow machine must not look like a wrong clock.
   const serverBefore = server.now();
   const out = await runUserCode(project, "readme-gcs.mjs", userCode, {
-    GCS_KEY_FILE: keyFilename,
+    GOOGLE_APPLICATION_CREDENTIALS: keyFilename,
     GCS_URL: server.url,
     GCS_TOKEN_URL: server.tokenUrl,
     TESTKIT_URL: new URL("../packages/testkit/dist/index.js", import.meta.url).href,

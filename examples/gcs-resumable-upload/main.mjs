@@ -60,7 +60,7 @@ async function runWrapped(server, bytes, print) {
   // 256 KiB of it, as GCS keeps whole 256 KiB of an interrupted chunk.
   server.setFaults({ json: { kind: "drop-upload", afterBytes: 300_000 } });
 
-  // ---- what a user writes (with `keyFilename` instead of `credentials`, the same) ----
+  // ---- what a user writes (`new Storage()` on their own credentials, the same) ----
   const storage = withSkewRecovery(new Storage(clientOptions()), {
     onEvent: (event) => events.push(event),
   });

@@ -53,7 +53,7 @@ async function runBare(server, print) {
 async function runWrapped(server, print) {
   const events = [];
 
-  // ---- what a user writes (with `keyFilename` instead of `credentials`, the same) ----
+  // ---- what a user writes (`new Storage()` on their own credentials, the same) ----
   const storage = withSkewRecovery(new Storage(clientOptions(server)), {
     onEvent: (event) => events.push(event),
   });

@@ -4,13 +4,12 @@
 // here only for a value a reader would bring themselves, never for something skewguard, an SDK
 // or another library provides (import it in the block instead).
 
-// Where and as whom: an endpoint or SAS/storage URL, an account and its key, a key file.
+// Where and as whom: an endpoint or SAS/storage URL, an account and its key.
 declare const url: string;
 declare const account: string;
 declare const key: string;
 declare const accountName: string;
 declare const accountKey: string;
-declare const keyFilename: string;
 declare const connectionString: string; // AZURE_STORAGE_CONNECTION_STRING
 declare const HMAC_ACCESS_ID: string;
 declare const HMAC_SECRET: string;

@@ -50,7 +50,7 @@ export interface SignableFile extends SignedUrlFile {
  *
  * @example
  * ```ts
- * const storage = withSkewRecovery(new Storage({ keyFilename }));
+ * const storage = withSkewRecovery(new Storage());
  * const [url] = await getSignedUrl(storage.bucket("my-bucket").file("a.txt"), {
  *   version: "v4",
  *   action: "read",

@@ -41,7 +41,7 @@ interface GoogleAuthLike {
  * import { Storage } from "@google-cloud/storage";
  * import { diagnosisOf, withSkewRecovery } from "@skewguard/gcs";
  *
- * const storage = withSkewRecovery(new Storage({ keyFilename }), {
+ * const storage = withSkewRecovery(new Storage(), {
  *   onEvent: (event) => console.warn(event.type, event),
  * });
  * try {
