@@ -548,8 +548,8 @@ export class SkewRecovery {
    * parse on every request of a busy client. True while nothing is known of the endpoint and
    * while a reading is held (it waits for the next answer's verdict). Adapters that watch
    * traffic they do not run ask before watching a request or before building an observation
-   * of a success (`sample` reads every failure it is given), so the common path costs one map
-   * lookup.
+   * of a success (`sample` reads every failure it is given), so the common path costs two map
+   * lookups; `SampleGate` spares even those between readings.
    */
   wantsSample(host: string): boolean {
     return this.#recentEstimate(host, this.clock.now()) === undefined;
