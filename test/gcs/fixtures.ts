@@ -159,3 +159,14 @@ export async function failureOf(promise: Promise<unknown>): Promise<Error | unde
     (error: unknown) => error as Error,
   );
 }
+
+/** The signing time (ms) and lifetime (s) a V4 signed URL carries. */
+export function signedTimes(url: string): { dateMs: number; expiresSeconds: number } {
+  const params = new URL(url).searchParams;
+  const d = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(params.get("X-Goog-Date") ?? "");
+  const [y, mo, day, h, mi, s] = (d ?? []).slice(1).map(Number) as number[];
+  return {
+    dateMs: Date.UTC(y!, mo! - 1, day!, h!, mi!, s!),
+    expiresSeconds: Number(params.get("X-Goog-Expires")),
+  };
+}

@@ -1,18 +1,8 @@
 import { getSignedUrl } from "@skewguard/gcs";
 import { describe, expect, it } from "vitest";
-import { gcsServer, MINUTE, recorder, SKEWS, storageFor } from "./fixtures.js";
+import { gcsServer, MINUTE, recorder, SKEWS, signedTimes, storageFor } from "./fixtures.js";
 
 const TEN_MINUTES = 10 * MINUTE;
-
-function signedTimes(url: string): { dateMs: number; expiresSeconds: number } {
-  const params = new URL(url).searchParams;
-  const d = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(params.get("X-Goog-Date") ?? "");
-  const [y, mo, day, h, mi, s] = (d ?? []).slice(1).map(Number) as number[];
-  return {
-    dateMs: Date.UTC(y!, mo! - 1, day!, h!, mi!, s!),
-    expiresSeconds: Number(params.get("X-Goog-Expires")),
-  };
-}
 
 describe.each(SKEWS)("V4 signed URLs with the server clock %s", (_, skew) => {
   it("the SDK's URL is refused; skewguard's, after learning, writes and reads (200)", async () => {
